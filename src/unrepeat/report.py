@@ -1,0 +1,161 @@
+"""Removal records, the per-document report, and its replay.
+
+A report is the proof that nothing unique was lost: every removal names the
+span of the normalized text it deletes, the matching span of the raw input,
+the removed text, and the kept copy it duplicates. Deleting the removal spans
+from the normalized text gives the output, byte for byte (`apply_removals`).
+
+>>> r = Removal(Reason.STUTTERED_LINE, 4, 8, 4, 8, "abc\\n", 0, 3)
+>>> apply_removals("abc\\nabc\\n", [r])
+'abc\\n'
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+SCHEMA = "unrepeat.report/1"
+
+
+class Reason(StrEnum):
+    """Why a span was removed; the value is what reports, stats and tests use."""
+
+    REPEATED_PASSAGE = "repeated_passage"  #: part of a run of sentences repeated as a block
+    REPEATED_SENTENCE = "repeated_sentence"  #: one long sentence repeated
+    STUTTERED_LINE = "stuttered_line"  #: the same line twice in a row
+    SHORT_REPEAT = "short_repeat"  #: an isolated short repeat (only with collapse_short)
+    CORPUS_PASSAGE = "corpus_passage"  #: a passage kept in an earlier document
+
+
+@dataclass(frozen=True)
+class Removal:
+    """One deleted span of the normalized text and the copy that stays.
+
+    ``start``/``end`` are code point offsets into the normalized text,
+    ``input_start``/``input_end`` into the raw input. ``kept_start``/``kept_end``
+    locate the kept copy in the normalized text of ``kept_doc`` (None: this
+    document). ``similarity`` is 1.0 for exact copies (matching keys equal).
+    """
+
+    reason: Reason
+    start: int
+    end: int
+    input_start: int
+    input_end: int
+    text: str
+    kept_start: int
+    kept_end: int
+    similarity: float = 1.0
+    kept_doc: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        d: dict[str, object] = {
+            "reason": str(self.reason),
+            "start": self.start,
+            "end": self.end,
+            "input_start": self.input_start,
+            "input_end": self.input_end,
+            "text": self.text,
+            "kept_start": self.kept_start,
+            "kept_end": self.kept_end,
+            "similarity": round(self.similarity, 4),
+        }
+        if self.kept_doc is not None:
+            d["kept_doc"] = self.kept_doc
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, object]) -> Removal:
+        return cls(
+            reason=Reason(d["reason"]),
+            start=int(d["start"]),  # type: ignore[arg-type]
+            end=int(d["end"]),  # type: ignore[arg-type]
+            input_start=int(d["input_start"]),  # type: ignore[arg-type]
+            input_end=int(d["input_end"]),  # type: ignore[arg-type]
+            text=str(d["text"]),
+            kept_start=int(d["kept_start"]),  # type: ignore[arg-type]
+            kept_end=int(d["kept_end"]),  # type: ignore[arg-type]
+            similarity=float(d.get("similarity", 1.0)),  # type: ignore[arg-type]
+            kept_doc=d.get("kept_doc"),  # type: ignore[arg-type]
+        )
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """What `unrepeat.clean` returns.
+
+    ``text`` is the canonical output, ``normalized`` the normalized input the
+    removals point into, ``fixes`` counts the normalization changes by step
+    name, ``stats`` holds counts for summaries.
+    """
+
+    text: str
+    normalized: str
+    removals: tuple[Removal, ...]
+    fixes: dict[str, int]
+    stats: dict[str, int] = field(default_factory=dict)
+    duplicate_of: str | None = None
+
+    def report(self, doc_id: str | None = None, config: Mapping[str, object] | None = None) -> dict[str, object]:
+        """The JSON report record of this document."""
+        by_reason = Counter(str(r.reason) for r in self.removals)
+        record: dict[str, object] = {
+            "schema": SCHEMA,
+            "id": doc_id,
+            "counts": {
+                "input_chars": self.stats.get("input_chars", 0),
+                "normalized_chars": len(self.normalized),
+                "output_chars": len(self.text),
+                "paragraphs": self.stats.get("paragraphs", 0),
+                "sentences": self.stats.get("sentences", 0),
+                "removals": len(self.removals),
+                "removed_chars": sum(r.end - r.start for r in self.removals),
+                "by_reason": dict(sorted(by_reason.items())),
+            },
+            "normalized_sha256": sha256(self.normalized),
+            "fixes": dict(sorted(self.fixes.items())),
+            "removals": [r.as_dict() for r in self.removals],
+        }
+        if self.duplicate_of is not None:
+            record["duplicate_of"] = self.duplicate_of
+        if config is not None:
+            record["config"] = dict(config)
+        return record
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def apply_removals(normalized: str, removals: Iterable[Removal]) -> str:
+    """Delete the removal spans from the normalized text.
+
+    Raises ValueError when a span is out of range, overlaps another, or its
+    recorded text differs from the normalized text at that place.
+    """
+    out: list[str] = []
+    pos = 0
+    for r in sorted(removals, key=lambda r: r.start):
+        if not 0 <= r.start <= r.end <= len(normalized):
+            raise ValueError(f"removal span {r.start}-{r.end} is outside the text (length {len(normalized)})")
+        if r.start < pos:
+            raise ValueError(f"removal span {r.start}-{r.end} overlaps the previous one")
+        if normalized[r.start : r.end] != r.text:
+            raise ValueError(f"removal span {r.start}-{r.end} does not hold the recorded text")
+        out.append(normalized[pos : r.start])
+        pos = r.end
+    out.append(normalized[pos:])
+    return "".join(out)
+
+
+def summarize(results: Sequence[Mapping[str, object]]) -> dict[str, int]:
+    """Removal counts by reason over many report records."""
+    total: Counter[str] = Counter()
+    for rec in results:
+        counts = rec.get("counts", {})
+        total.update(counts.get("by_reason", {}))  # type: ignore[union-attr]
+    return dict(sorted(total.items()))
