@@ -1,16 +1,584 @@
 """Finds repeated passages in a document and decides which copy stays: `clean`.
 
-(placeholder: returns the input unchanged, to be replaced)
+The unit is the sentence; the passage is a run of sentences. Each sentence
+gets a cluster id (equal matching keys, or near-duplicates confirmed by a
+similarity check), which turns the document into a sequence of ids. Two
+occurrences of the same run of ids, allowing a few sentences that one copy
+adds or drops and sentences edited in place, are two copies of a passage
+(the diagonals of a dot plot). Copies that overlap form a region; of each
+set of copies, the one in the best region stays (most complete, then best
+formed, then earliest) and the others are removed sentence by sentence,
+except sentences only they hold.
+
+>>> doc = ("A long first sentence that is repeated here. And a second one follows it.\\n"
+...        "Something else entirely.\\n"
+...        "A long first sentence that is repeated here. And a second one follows it.\\n")
+>>> print(clean(doc).text, end="")
+A long first sentence that is repeated here. And a second one follows it.
+<BLANKLINE>
+Something else entirely.
 """
 
 from __future__ import annotations
 
-from .config import Config
-from .report import CleanResult
+import math
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+import numpy as np
+import regex
+
+from .config import Config, Keep
+from .fingerprint import simhash_many
+from .index import near_duplicate_pairs
+from .normalize import Normalized, matching_key, normalize
+from .report import CleanResult, Reason, Removal, apply_removals
+from .segment import Sentence, sentences
+
+#: Clusters with more occurrences than this pair each occurrence only with the
+#: next one, so one sentence repeated 100,000 times costs linear time.
+_ALL_PAIRS_LIMIT = 8
+_UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
+_WORD = regex.compile(r"\w+")
+_NAME_OR_NUMBER = regex.compile(r"\d|^\p{Lu}")
+
+STRONG, WEAK, EDITED = 0, 1, 2  # kinds of match between two sentences
+#: How many sentences a copy may skip where the other glued them into fewer.
+_GLUED_GAP = 12
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence with what comparison needs."""
+
+    start: int
+    end: int
+    para: int
+    key: str
+    words: int
+    long: bool
+
+
+@dataclass
+class Segment:
+    """Two copies of a passage: matched sentence positions ``(a, b, kind)``, a < b."""
+
+    matches: list[tuple[int, int, int]]
+    reason: Reason
+
+    @property
+    def a_span(self) -> tuple[int, int]:
+        return self.matches[0][0], self.matches[-1][0]
+
+    @property
+    def b_span(self) -> tuple[int, int]:
+        return self.matches[0][1], self.matches[-1][1]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A removed sentence, the kept sentence (or span of sentences) it copies, and why."""
+
+    unit: int
+    kept_first: int
+    kept_last: int
+    reason: Reason
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def union(self, x: int, y: int) -> None:
+        rx, ry = self.find(x), self.find(y)
+        if rx != ry:
+            if rx < ry:
+                rx, ry = ry, rx
+            self.parent[rx] = ry
+
+
+def is_long(key: str, config: Config) -> bool:
+    """Is a sentence with this matching key a passage on its own?"""
+    words = key.count(" ") + 1 if key else 0
+    if words >= config.min_sentence_words:
+        return True
+    return len(key) >= config.min_sentence_chars and len(_UNSPACED.findall(key)) * 2 >= len(key.replace(" ", ""))
+
+
+def make_units(norm: Normalized, sents: list[Sentence], config: Config) -> list[Unit]:
+    units = []
+    for s in sents:
+        key = matching_key(norm.text[s.start : s.end])
+        words = key.count(" ") + 1 if key else 0
+        units.append(Unit(s.start, s.end, s.para, key, words, is_long(key, config)))
+    return units
+
+
+def similarity(a: str, b: str) -> float:
+    """Token sequence similarity of two matching keys, from 0 to 1.
+
+    >>> similarity("the cat sat on the mat", "the cat sat on a mat")
+    0.8333333333333334
+    """
+    if a == b:
+        return 1.0
+    ta, tb = a.split(), b.split()
+    if not ta or not tb:
+        return 0.0
+    return SequenceMatcher(None, ta, tb, autojunk=False).ratio()
+
+
+def _differs_in_name_or_number(text_a: str, text_b: str) -> bool:
+    """Do two similar sentences differ in a number or a capitalized word?"""
+    ta, tb = _WORD.findall(text_a), _WORD.findall(text_b)
+    sm = SequenceMatcher(None, [t.casefold() for t in ta], [t.casefold() for t in tb], autojunk=False)
+    for op, i1, i2, j1, j2 in sm.get_opcodes():
+        if op == "equal":
+            continue
+        changed = [(t, i) for i, t in enumerate(ta[i1:i2], i1)] + [(t, j) for j, t in enumerate(tb[j1:j2], j1)]
+        if any(_NAME_OR_NUMBER.search(t) and (t[0].isdigit() or i > 0) for t, i in changed):
+            return True
+    return False
+
+
+class _Document:
+    """One document's units, clusters and near-duplicate links."""
+
+    def __init__(self, norm: Normalized, units: list[Unit], config: Config) -> None:
+        self.norm, self.units, self.config = norm, units, config
+        n = len(units)
+        ids: dict[str, int] = {}
+        cid = np.empty(n, dtype=np.int64)
+        for i, u in enumerate(units):
+            # An empty key ("***", "—") never matches anything.
+            cid[i] = ids.setdefault(u.key, len(ids)) if u.key else -1 - i
+        self.weak: set[tuple[int, int]] = set()
+        self._link_near_duplicates(cid, ids)
+        self.cid = cid
+        self._sim_cache: dict[tuple[int, int], float] = {}
+
+    def _link_near_duplicates(self, cid: np.ndarray, ids: dict[str, int]) -> None:
+        """Merge clusters of near-duplicate sentences; keep name/number variants as weak links."""
+        keys = list(ids)
+        if len(keys) < 2:
+            return
+        first: dict[int, int] = {}
+        for i, c in enumerate(cid.tolist()):
+            if c >= 0:
+                first.setdefault(c, i)
+        fps = simhash_many(keys)
+        pairs = near_duplicate_pairs(fps, self.config.threshold)
+        if not len(pairs):
+            return
+        uf = _UnionFind()
+        for x, y in pairs.tolist():
+            if similarity(keys[x], keys[y]) < self.config.similarity:
+                continue
+            ux, uy = self.units[first[x]], self.units[first[y]]
+            text = self.norm.text
+            if _differs_in_name_or_number(text[ux.start : ux.end], text[uy.start : uy.end]):
+                self.weak.add((min(x, y), max(x, y)))
+            else:
+                uf.union(x, y)
+        if uf.parent:
+            for i, c in enumerate(cid.tolist()):
+                if c >= 0:
+                    cid[i] = uf.find(c)
+            self.weak = {(min(a, b), max(a, b)) for a, b in ((uf.find(a), uf.find(b)) for a, b in self.weak) if a != b}
+
+    def match(self, a: int, b: int) -> int | None:
+        ca, cb = self.cid[a], self.cid[b]
+        if ca == cb:
+            return STRONG
+        if ca >= 0 and cb >= 0 and (min(ca, cb), max(ca, cb)) in self.weak:
+            return WEAK
+        return None
+
+    def edited(self, a: int, b: int) -> bool:
+        """Is b an edited copy of a (used only between or beside matched sentences)?"""
+        ka, kb = self.units[a].key, self.units[b].key
+        if not ka or not kb:
+            return False
+        if (a, b) not in self._sim_cache:
+            sim = similarity(ka, kb)
+            if sim < self.config.similarity and (self._truncated(a, b) or self._truncated(b, a)):
+                sim = 1.0
+            self._sim_cache[(a, b)] = sim
+        return self._sim_cache[(a, b)] >= self.config.similarity
+
+    def contains(self, outer: range, inner: range) -> bool:
+        """Does the text of the sentences ``outer`` hold every sentence of ``inner``
+        (spaces ignored), as when one copy glued "foo. Bar" into "fooBar"?"""
+        if not len(inner) or not len(outer) or len(inner) > len(outer):
+            return False
+        units = self.units
+        hay = "".join(units[k].key for k in outer).replace(" ", "")
+        return all(units[k].key and units[k].key.replace(" ", "") in hay for k in inner)
+
+    def _truncated(self, a: int, b: int) -> bool:
+        """Is sentence a a teaser's cut-short copy of b ("However that budget was…")?"""
+        ua, ub = self.units[a], self.units[b]
+        tail = self.norm.text[max(ua.start, ua.end - 3) : ua.end]
+        return (ua.words >= 3 and (tail.endswith("…") or tail == "...")
+                and ub.key.startswith(ua.key) and len(ub.key) > len(ua.key))
+
+
+def _seed_pairs(doc: _Document) -> list[tuple[int, int]]:
+    occurrences: dict[int, list[int]] = defaultdict(list)
+    for i, c in enumerate(doc.cid.tolist()):
+        if c >= 0:
+            occurrences[c].append(i)
+    seeds = []
+    for occ in occurrences.values():
+        if len(occ) < 2:
+            continue
+        if len(occ) <= _ALL_PAIRS_LIMIT:
+            seeds.extend((x, y) for k, x in enumerate(occ) for y in occ[k + 1 :])
+        else:
+            seeds.extend(zip(occ, occ[1:]))
+    seeds.sort()
+    return seeds
+
+
+def _extend(doc: _Document, i: int, j: int) -> list[tuple[int, int, int]]:
+    """Follow the diagonal that starts at the matching pair (i, j)."""
+    n, g = len(doc.units), doc.config.max_gap
+    wide = max(g, _GLUED_GAP)
+    matches = [(i, j, STRONG)]
+    a, b = i, j
+    while True:
+        found = None
+        for d in range(0, g + wide + 1):
+            for ga in range(max(0, d - wide), min(d, wide) + 1):
+                gb = d - ga
+                a2, b2 = a + 1 + ga, b + 1 + gb
+                if a2 >= j or b2 >= n:
+                    continue
+                kind = doc.match(a2, b2)
+                if kind is None:
+                    continue
+                # Beyond max_gap only where one copy glued together what the other splits.
+                if max(ga, gb) > g and not (doc.contains(range(b + 1, b2), range(a + 1, a2))
+                                            or doc.contains(range(a + 1, a2), range(b + 1, b2))):
+                    continue
+                found = (a2, b2, kind)
+                break
+            if found:
+                break
+        if found is None:
+            if a + 1 < j and b + 1 < n and doc.edited(a + 1, b + 1):
+                found = (a + 1, b + 1, EDITED)
+            else:
+                break
+        a2, b2, kind = found
+        # Sentences edited in place between two matches.
+        for x, y in zip(range(a + 1, a2), range(b + 1, b2)):
+            if doc.edited(x, y):
+                matches.append((x, y, EDITED))
+        matches.append(found)
+        a, b = a2, b2
+    # Sentences edited in place before the first match.
+    a, b = i, j
+    last_a = matches[-1][0]
+    head = []
+    while a > 0 and b - 1 > last_a and doc.edited(a - 1, b - 1):
+        a, b = a - 1, b - 1
+        head.append((a, b, EDITED))
+    return head[::-1] + matches
+
+
+def _classify(doc: _Document, matches: list[tuple[int, int, int]]) -> Reason | None:
+    """Is this pair of copies a passage, and of which kind?"""
+    config, units = doc.config, doc.units
+    strong = [m for m in matches if m[2] == STRONG]
+    words = sum(units[a].words for a, _, _ in matches)
+    if len(matches) >= config.min_run_sentences and len(strong) >= 2 and words >= config.min_passage_words:
+        return Reason.REPEATED_PASSAGE
+    # Outside a run, only exact copies count: near-duplicates that merely look
+    # alike ("Read: X" and "X", list lines) are distinct items.
+    exact = [(a, b) for a, b, _ in strong if units[a].key == units[b].key]
+    if any(units[a].long for a, _ in exact):
+        return Reason.REPEATED_PASSAGE if len(matches) > 1 else Reason.REPEATED_SENTENCE
+    if config.collapse_short and exact:
+        return Reason.SHORT_REPEAT
+    return None
+
+
+def _stutters(doc: _Document) -> list[Segment]:
+    """The same line twice in a row (paragraphs with equal keys), outside preformatted text."""
+    by_para: dict[int, list[int]] = defaultdict(list)
+    for i, u in enumerate(doc.units):
+        by_para[u.para].append(i)
+    paras = doc.norm.paragraphs
+    out = []
+    for p in range(len(paras) - 1):
+        if paras[p].pre or paras[p + 1].pre or p not in by_para or p + 1 not in by_para:
+            continue
+        xs, ys = by_para[p], by_para[p + 1]
+        if len(xs) == len(ys) and all(doc.cid[x] == doc.cid[y] for x, y in zip(xs, ys)):
+            if any(doc.units[x].key for x in xs):
+                out.append(Segment([(x, y, STRONG) for x, y in zip(xs, ys)], Reason.STUTTERED_LINE))
+    return out
+
+
+def find_segments(doc: _Document) -> list[Segment]:
+    """All pairs of copies of passages in the document."""
+    segments = _stutters(doc)
+    visited: set[tuple[int, int]] = set()
+    for i, j in _seed_pairs(doc):
+        if (i, j) in visited:
+            continue
+        matches = _extend(doc, i, j)
+        visited.update((a, b) for a, b, _ in matches)
+        reason = _classify(doc, matches)
+        if reason is not None:
+            segments.append(Segment(matches, reason))
+    return segments
+
+
+def _regions(segments: list[Segment]) -> list[tuple[int, int]]:
+    """Merge the overlapping copy intervals into regions."""
+    spans = sorted(s for seg in segments for s in (seg.a_span, seg.b_span))
+    regions: list[tuple[int, int]] = []
+    for lo, hi in spans:
+        if regions and lo <= regions[-1][1]:
+            regions[-1] = (regions[-1][0], max(regions[-1][1], hi))
+        else:
+            regions.append((lo, hi))
+    return regions
+
+
+def _region_score(doc: _Document, lo: int, hi: int, context: int) -> tuple[float, ...]:
+    """Higher is better: the most complete copy, then the best formed, then the one
+    set in more unrepeated text (an article, not a teaser box), then the earliest."""
+    keep = doc.config.keep
+    if keep is Keep.FIRST:
+        return (-lo,)
+    if keep is Keep.LAST:
+        return (lo,)
+    cids = doc.cid[lo : hi + 1]
+    clusters = len(set(cids[cids >= 0].tolist()))
+    paras = sorted({doc.units[k].para for k in range(lo, hi + 1)})
+    repairs = sum(doc.norm.paragraphs[p].repairs for p in paras)
+    per_paragraph = (hi - lo + 1) / len(paras)
+    shape = -abs(math.log(per_paragraph / 2.5))
+    return (clusters, -repairs, context, round(shape, 6), -lo)
+
+
+def decide(doc: _Document, segments: list[Segment]) -> dict[int, Decision]:
+    """Which sentences go, and which kept sentence each one copies."""
+    if not segments:
+        return {}
+    uf = _UnionFind()
+    linked: dict[int, list[tuple[int, Reason]]] = defaultdict(list)
+    for seg in segments:
+        for a, b, _ in seg.matches:
+            uf.union(a, b)
+            linked[a].append((b, seg.reason))
+            linked[b].append((a, seg.reason))
+    regions = _regions(segments)
+    starts = [lo for lo, _ in regions]
+    bounds = [-1] + [x for lo, hi in regions for x in (lo, hi)] + [len(doc.units)]
+    contexts = [bounds[2 * k + 1] - bounds[2 * k] - 1 + bounds[2 * k + 3] - bounds[2 * k + 2] - 1
+                for k in range(len(regions))]
+    scores = [_region_score(doc, lo, hi, ctx) for (lo, hi), ctx in zip(regions, contexts)]
+
+    def region_of(pos: int) -> int:
+        return bisect_right(starts, pos) - 1
+
+    groups: dict[int, list[int]] = defaultdict(list)
+    for pos in linked:
+        groups[uf.find(pos)].append(pos)
+    decisions: dict[int, Decision] = {}
+    reverse = doc.config.keep is Keep.LAST
+    for members in groups.values():
+        members.sort(reverse=reverse)
+        best = max(scores[region_of(p)] for p in members)
+        kept = [p for p in members if scores[region_of(p)] == best]
+        # Within the kept region, a copy directly linked to an earlier kept one still goes.
+        keeper = kept[0]
+        staying = {keeper}
+        for p in kept[1:]:
+            if not any(q in staying for q, _ in linked[p]):
+                staying.add(p)
+        for p in members:
+            if p in staying:
+                continue
+            reason = _reason_for(p, linked)
+            decisions[p] = Decision(p, keeper, keeper, reason)
+    _remove_glued_leftovers(doc, segments, decisions)
+    return decisions
+
+
+_REASON_RANK = {Reason.REPEATED_PASSAGE: 0, Reason.REPEATED_SENTENCE: 1, Reason.STUTTERED_LINE: 2, Reason.SHORT_REPEAT: 3}
+
+
+def _reason_for(pos: int, linked: dict[int, list[tuple[int, Reason]]]) -> Reason:
+    return min((r for _, r in linked[pos]), key=_REASON_RANK.__getitem__)
+
+
+def _remove_glued_leftovers(doc: _Document, segments: list[Segment], decisions: dict[int, Decision]) -> None:
+    """Inside a removed copy, a sentence whose text the kept copy holds (split or
+    glued differently, "fooBar" for "foo. Bar") is a copy too."""
+    units = doc.units
+    for seg in segments:
+        if seg.reason is Reason.STUTTERED_LINE:
+            continue
+        for (lo, hi), (klo, khi) in ((seg.a_span, seg.b_span), (seg.b_span, seg.a_span)):
+            removed = sum(1 for p in range(lo, hi + 1) if p in decisions)
+            if removed * 2 < hi - lo + 1:
+                continue
+            kept = [k for k in range(klo, khi + 1) if k not in decisions and units[k].key]
+            if not kept:
+                continue
+            joined, owners = _joined_keys(units, kept)
+            compact = joined.replace(" ", "")
+            for p in range(lo, hi + 1):
+                key = units[p].key
+                if p in decisions or not key:
+                    continue
+                at = joined.find(f" {key} ")
+                if at >= 0:
+                    first, last = owners[at + 1], owners[at + len(key)]
+                elif len(key) >= 12:
+                    squeezed = key.replace(" ", "")
+                    at = compact.find(squeezed)
+                    if at < 0:
+                        continue
+                    spaced = _compact_to_spaced(joined)
+                    first, last = owners[spaced[at]], owners[spaced[at + len(squeezed) - 1]]
+                else:
+                    continue
+                decisions[p] = Decision(p, first, last, seg.reason)
+
+
+def _joined_keys(units: list[Unit], kept: list[int]) -> tuple[str, list[int]]:
+    """The kept keys joined by spaces (and framed by spaces), with the unit of each character."""
+    parts, owners = [" "], [kept[0]]
+    for k in kept:
+        parts.append(units[k].key + " ")
+        owners.extend([k] * (len(units[k].key) + 1))
+    return "".join(parts), owners
+
+
+def _compact_to_spaced(joined: str) -> list[int]:
+    return [i for i, ch in enumerate(joined) if ch != " "]
+
+
+def _removal_spans(doc: _Document, decisions: dict[int, Decision]) -> list[tuple[int, int, Decision]]:
+    """The normalized-text span each removed sentence takes with it, whitespace included."""
+    units, paras, text = doc.units, doc.norm.paragraphs, doc.norm.text
+    by_para: dict[int, list[int]] = defaultdict(list)
+    for i, u in enumerate(units):
+        by_para[u.para].append(i)
+    whole = [p for p in range(len(paras)) if by_para[p] and all(i in decisions for i in by_para[p])]
+    whole_set = set(whole)
+    spans: list[tuple[int, int, Decision]] = []
+    last = len(paras) - 1
+    if len(whole) == len(paras):
+        # Everything goes: the final newline too.
+        for p in range(len(paras)):
+            end = paras[p + 1].start if p < last else len(text)
+            _add_para(spans, units, by_para[p], decisions, paras[p].start if p else 0, end)
+    else:
+        # Paragraphs at the end take the separator before them, the others the one after.
+        tail = last
+        while tail in whole_set:
+            tail -= 1
+        for p in whole:
+            if p > tail:
+                _add_para(spans, units, by_para[p], decisions, paras[p - 1].end, paras[p].end)
+            else:
+                _add_para(spans, units, by_para[p], decisions, paras[p].start, paras[p + 1].start)
+    for p, members in by_para.items():
+        if p in whole_set:
+            continue
+        gone = [i for i in members if i in decisions]
+        if not gone:
+            continue
+        tail_k = len(members) - 1
+        while members[tail_k] in decisions:
+            tail_k -= 1
+        for k, i in enumerate(members):
+            if i not in decisions:
+                continue
+            if k > tail_k:
+                spans.append((units[members[k - 1]].end, units[i].end, decisions[i]))
+            else:
+                spans.append((units[i].start, units[members[k + 1]].start, decisions[i]))
+    spans.sort(key=lambda s: s[0])
+    return spans
+
+
+def _add_para(spans: list[tuple[int, int, Decision]], units: list[Unit], members: list[int],
+              decisions: dict[int, Decision], start: int, end: int) -> None:
+    """A whole paragraph's span ``start:end``, cut between its sentences."""
+    cuts = [start] + [units[i].start for i in members[1:]] + [end]
+    spans.extend((cuts[k], cuts[k + 1], decisions[i]) for k, i in enumerate(members))
+
+
+def _merge(doc: _Document, spans: list[tuple[int, int, Decision]]) -> list[Removal]:
+    """One removal per stretch of adjacent removed sentences whose kept copies are in order."""
+    units, text, offsets = doc.units, doc.norm.text, doc.norm.offsets
+    out: list[Removal] = []
+    group: list[tuple[int, int, Decision]] = []
+
+    def flush() -> None:
+        if not group:
+            return
+        start, end = group[0][0], group[-1][1]
+        kept_start = units[group[0][2].kept_first].start
+        kept_end = max(units[d.kept_last].end for _, _, d in group)
+        out.append(Removal(
+            reason=group[0][2].reason, start=start, end=end,
+            input_start=offsets.to_input(start), input_end=offsets.to_input(end),
+            text=text[start:end], kept_start=kept_start, kept_end=kept_end,
+            similarity=min(_unit_similarity(units, d) for _, _, d in group),
+        ))
+        group.clear()
+
+    for span in spans:
+        if group:
+            prev = group[-1][2]
+            d = span[2]
+            if (span[0] != group[-1][1] or d.reason != prev.reason
+                    or not (prev.kept_first <= d.kept_first <= prev.kept_last + 1)):
+                flush()
+        group.append(span)
+    flush()
+    return out
+
+
+def _unit_similarity(units: list[Unit], d: Decision) -> float:
+    kept = " ".join(units[k].key for k in range(d.kept_first, d.kept_last + 1))
+    return similarity(units[d.unit].key, kept)
 
 
 def clean(text: str, config: Config | None = None) -> CleanResult:
-    """Clean one document."""
+    """Clean one document: normalize it, collapse its repeated passages, report.
+
+    >>> r = clean("Stutter line\\nStutter line\\n")
+    >>> r.text, [x.reason.value for x in r.removals]
+    ('Stutter line\\n', ['stuttered_line'])
+    """
     config = config or Config()
-    out = text.strip() + "\n" if text.strip() else ""
-    return CleanResult(out, out, (), {}, {"input_chars": len(text)})
+    norm = normalize(text, config)
+    sents = sentences(norm.text, norm.paragraphs)
+    units = make_units(norm, sents, config)
+    doc = _Document(norm, units, config)
+    decisions = decide(doc, find_segments(doc))
+    removals = tuple(_merge(doc, _removal_spans(doc, decisions)))
+    out = apply_removals(norm.text, removals)
+    stats = {"input_chars": len(text), "paragraphs": len(norm.paragraphs), "sentences": len(units)}
+    return CleanResult(out, norm.text, removals, dict(norm.fixes), stats)

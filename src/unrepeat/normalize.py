@@ -1,10 +1,32 @@
-"""Faithful normalization (output text) and the lossy matching key (comparison only)."""
+"""Faithful normalization (the output text) and the lossy matching key (comparison only).
+
+`normalize` turns raw input into canonical text: paragraphs separated by one
+blank line, no leading or trailing spaces on a line, one final newline.
+Preformatted blocks (indented code, aligned tables) keep their inner
+whitespace and line breaks. Every change is counted under the name of the
+`Config` field that enables it, and an `OffsetMap` leads every position of
+the normalized text back to the raw input.
+
+>>> n = normalize("Title\\r\\nThe end.It  began.\\n")
+>>> n.text
+'Title\\n\\nThe end. It began.\\n'
+>>> sorted(n.fixes.items())
+[('glued_sentences', 1), ('line_endings', 1), ('whitespace', 2)]
+>>> n.offsets.to_input(n.text.index("It"))
+15
+"""
 
 from __future__ import annotations
 
 import unicodedata
+from bisect import bisect_right
+from collections import Counter
+from dataclasses import dataclass
 
+import ftfy
 import regex
+
+from .config import Config
 
 _NOT_KEY = regex.compile(r"[\p{P}\p{S}\p{Cf}\s]+")
 
@@ -21,3 +43,288 @@ def matching_key(text: str) -> str:
     ''
     """
     return _NOT_KEY.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+# ftfy, minus the steps that would change faithful text rather than repair it:
+# curly quotes and full-width characters are content, not damage.
+_FTFY = ftfy.TextFixerConfig(uncurl_quotes=False, fix_character_width=False, explain=True)
+_ASCII_NEEDS_FTFY = regex.compile(r"[&\x00-\x08\x0b-\x1f\x7f]")
+_LINE_BREAK = regex.compile(r"\r\n|\r|\n")
+# Spaces that become one ASCII space outside preformatted blocks.
+_SPACE = "\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
+_ZERO_WIDTH = "\u200b\ufeff"
+_WS_RUN = regex.compile(rf"[ {_SPACE}{_ZERO_WIDTH}]+")
+_BLANK = regex.compile(rf"[ {_SPACE}{_ZERO_WIDTH}\x0b\x0c]*")
+# A sentence end glued to the next sentence: "reported.A large", 'said."Currently'.
+# Two letters or digits before the stop keep "U.S.A", "e.g.", "3.14" and
+# "example.com" intact; the next word must start with a capital followed by a
+# small letter or a space, which keeps "Node.JS" intact.
+_GLUE = regex.compile(r"(?<=[\p{L}\p{N}][\p{Ll}\p{N}][.!?])([”’»)\]\"]*)(?=[“‘«\"]?\p{Lu}(?:[\p{Ll}\s'’]|$))")
+_INDENTED = regex.compile(r"^(?:\t| {2,})\S")
+_ALIGNED = regex.compile(r"\S(?: {3,}|\t)\S")
+_TERMINAL = tuple(".!?:;。！？…\"”’»")
+_CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}]")
+_TRUNCATED = regex.compile(r"\w(?:…|\.\.\.|\[…\])$")
+_LIST_ITEM = regex.compile(r"^(?:[-*•·–—]|\d{1,3}[.)])\s")
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph of the normalized text: ``text[start:end]``, no separator."""
+
+    start: int
+    end: int
+    pre: bool = False
+    repairs: int = 0  #: repairs it needed (ftfy, NFC, glued sentences, reflow) and truncation
+
+
+class OffsetMap:
+    """Maps code point offsets of the normalized text to offsets of the raw input.
+
+    Built from pieces: a piece is a stretch of normalized text and the raw span
+    it came from. Unchanged pieces map one to one; changed pieces map linearly.
+    """
+
+    def __init__(self, raw_length: int) -> None:
+        self._norm: list[int] = []
+        self._raw: list[tuple[int, int, int, bool]] = []
+        self._length = 0
+        self.raw_length = raw_length
+
+    def add(self, length: int, raw_start: int, raw_end: int, exact: bool) -> None:
+        if length:
+            self._norm.append(self._length)
+            self._raw.append((raw_start, raw_end, length, exact))
+            self._length += length
+
+    def to_input(self, pos: int) -> int:
+        """The raw offset of normalized offset ``pos`` (``len(text)`` maps to the end)."""
+        if pos >= self._length:
+            return self.raw_length
+        k = bisect_right(self._norm, pos) - 1
+        raw_start, raw_end, length, exact = self._raw[k]
+        delta = pos - self._norm[k]
+        return raw_start + delta if exact else raw_start + delta * (raw_end - raw_start) // length
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """The normalized text, its paragraphs, the changes made and the offset map."""
+
+    text: str
+    paragraphs: tuple[Paragraph, ...]
+    fixes: dict[str, int]
+    offsets: OffsetMap
+
+
+@dataclass
+class _Line:
+    raw_start: int
+    raw_end: int
+    text: str  # after ftfy and NFC, before whitespace changes
+    changed: bool  # ftfy or NFC changed it: map the line linearly
+
+
+def _fix_line(line: str, config: Config, fixes: Counter[str]) -> tuple[str, bool]:
+    """ftfy (behind a cheap pre-check that skips plain ASCII) and NFC."""
+    if config.fix_text and (not line.isascii() or _ASCII_NEEDS_FTFY.search(line)):
+        fixed, steps = ftfy.fix_and_explain(line, config=_FTFY)
+        if fixed != line:
+            names = {f"fix_text.{p}" if a == "apply" else "fix_text.fix_encoding" for a, p in steps or ()}
+            fixes.update(names or {"fix_text"})
+            return fixed, True
+    if not line.isascii() and not unicodedata.is_normalized("NFC", line):
+        fixes["nfc"] += 1
+        return unicodedata.normalize("NFC", line), True
+    return line, False
+
+
+def _is_blank(text: str) -> bool:
+    return _BLANK.fullmatch(text) is not None
+
+
+def _is_pre(block: list[_Line]) -> bool:
+    """Code or an aligned table: indented continuation lines or aligned columns."""
+    if len(block) < 2:
+        return False
+    if any(_INDENTED.match(line.text) for line in block[1:]):
+        return True
+    return sum(1 for line in block if _ALIGNED.search(line.text.strip())) >= 2
+
+
+def _wrapped(lines: list[str]) -> list[bool]:
+    """For each line but the last: does it continue on the next line (hard wrap)?
+
+    A line was wrapped when the next line's first word would not have fitted
+    on it: ``len(line) + 1 + len(word) > width``, the width being the longest
+    line of the block. All lines of a block must pass, so poems and lists of
+    short lines are not joined; a block of two lines must not end its first
+    line with a sentence end either.
+    """
+    joins = [False] * (len(lines) - 1)
+    if len(lines) < 2 or not all(lines):
+        return joins
+    width = max(len(line) for line in lines)
+    if width < 50:
+        return joins
+    for i in range(len(lines) - 1):
+        nxt = lines[i + 1]
+        word = nxt.split(" ", 1)[0]
+        if len(lines[i]) + 1 + len(word) <= width or len(lines[i]) < width // 2 or _LIST_ITEM.match(nxt):
+            return joins
+    if len(lines) == 2 and lines[0].endswith(_TERMINAL):
+        return joins
+    return [True] * (len(lines) - 1)
+
+
+class _Builder:
+    """Accumulates normalized text with its offset map."""
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+        self.parts: list[str] = []
+        self.length = 0
+        self.offsets = OffsetMap(len(raw))
+
+    def add(self, text: str, raw_start: int, raw_end: int, exact: bool | None = None) -> None:
+        if exact is None:
+            exact = len(text) == raw_end - raw_start and self.raw[raw_start:raw_end] == text
+        self.parts.append(text)
+        self.offsets.add(len(text), raw_start, raw_end, exact)
+        self.length += len(text)
+
+    def add_line(self, line: _Line, pre: bool, config: Config, fixes: Counter[str]) -> int:
+        """Add one line with whitespace and glued sentences repaired; return the glue count."""
+        glued = 0
+        if pre:
+            text = line.text.rstrip()
+            pieces = [(text, 0, len(text), True)]
+            fixes["whitespace"] += len(text) != len(line.text)
+        else:
+            pieces, spaces, glued = _edit_line(line.text, config.whitespace, config.glued_sentences)
+            fixes["whitespace"] += spaces
+            fixes["glued_sentences"] += glued
+        if line.changed:  # ftfy or NFC changed the line: map it linearly
+            self.add("".join(p[0] for p in pieces), line.raw_start, line.raw_end, exact=False)
+        else:
+            for text, start, end, exact in pieces:
+                self.add(text, line.raw_start + start, line.raw_start + end, exact)
+        return glued
+
+
+_EDIT = regex.compile(rf"(?P<ws>{_WS_RUN.pattern})|{_GLUE.pattern}")
+
+
+def _edit_line(text: str, whitespace: bool, glue: bool) -> tuple[list[tuple[str, int, int, bool]], int, int]:
+    """Split a line into unchanged pieces and edits: spaces of every kind to one
+    ASCII space (none at either end), a space between glued sentences.
+
+    Returns the pieces ``(new_text, start, end, unchanged)`` over ``text``
+    and the counts of whitespace and glue edits.
+
+    >>> pieces, spaces, glued = _edit_line(' reported.A  large. He said."Currently, yes."Next', True, True)
+    >>> "".join(p[0] for p in pieces)
+    'reported. A large. He said. "Currently, yes." Next'
+    >>> spaces, glued
+    (2, 3)
+    >>> _edit_line("the U.S. e.g.The 3.14 example.com Node.JS", True, True)[2]
+    0
+    """
+    pieces: list[tuple[str, int, int, bool]] = []
+    spaces = glued = pos = 0
+    for m in _EDIT.finditer(text):
+        if m.group("ws") is not None:
+            if not whitespace:
+                continue
+            new = "" if m.start() == 0 or m.end() == len(text) else " "
+            if m.group() == new:
+                continue
+            spaces += 1
+        else:
+            if not glue:
+                continue
+            closers = m.group(2)
+            if closers.endswith('"') and text.count('"', 0, m.end() - 1) % 2 == 0:
+                # An even number of quotes before it: this one opens the next sentence.
+                new = closers[:-1] + ' "'
+            else:
+                new = closers + " "
+            glued += 1
+        if pos < m.start():
+            pieces.append((text[pos : m.start()], pos, m.start(), True))
+        pieces.append((new, m.start(), m.end(), False))
+        pos = m.end()
+    if pos < len(text):
+        pieces.append((text[pos:], pos, len(text), True))
+    return pieces, spaces, glued
+
+
+def _join_char(left: str, right: str) -> str:
+    return "" if _CJK.match(left[-1:]) and _CJK.match(right[:1]) else " "
+
+
+def normalize(raw: str, config: Config | None = None) -> Normalized:
+    """Normalize raw text faithfully; see the module docstring."""
+    config = config or Config()
+    fixes: Counter[str] = Counter()
+    lines: list[_Line] = []
+    pos = 0
+    for m in _LINE_BREAK.finditer(raw):
+        if m.group() != "\n":
+            fixes["line_endings"] += 1
+        lines.append(_Line(pos, m.start(), *_fix_line(raw[pos : m.start()], config, fixes)))
+        pos = m.end()
+    if pos < len(raw):
+        lines.append(_Line(pos, len(raw), *_fix_line(raw[pos:], config, fixes)))
+
+    blocks: list[list[_Line]] = [[]]
+    for line in lines:
+        if _is_blank(line.text):
+            if blocks[-1]:
+                blocks.append([])
+        else:
+            blocks[-1].append(line)
+    if not blocks[-1]:
+        blocks.pop()
+
+    out = _Builder(raw)
+    paragraphs: list[Paragraph] = []
+    prev_end = 0
+    for block in blocks:
+        pre = _is_pre(block)
+        if pre:
+            groups = [block]
+        else:
+            texts = [_WS_RUN.sub(" ", line.text).strip() for line in block]
+            joins = _wrapped(texts) if config.reflow else [False] * (len(block) - 1)
+            groups = [[block[0]]]
+            for line, join in zip(block[1:], joins):
+                if join:
+                    groups[-1].append(line)
+                    fixes["reflow"] += 1
+                else:
+                    groups.append([line])
+        for group in groups:
+            if paragraphs:
+                sep_text = "\n\n"
+                out.add(sep_text, prev_end, group[0].raw_start)
+                if raw[prev_end : group[0].raw_start] not in ("\n\n", "\r\n\r\n"):
+                    fixes["whitespace"] += 1
+            start = out.length
+            repairs = len(group) - 1 if not pre else 0
+            for i, line in enumerate(group):
+                if i:
+                    if pre:
+                        out.add("\n", group[i - 1].raw_end, line.raw_start)
+                    else:
+                        left = out.parts[-1] if out.parts else ""
+                        out.add(_join_char(left, line.text.strip()), group[i - 1].raw_end, line.raw_start, False)
+                repairs += out.add_line(line, pre, config, fixes) + line.changed
+            if not pre and _TRUNCATED.search(out.parts[-1]):
+                repairs += 1  # a teaser cut short: "... No questions ask…"
+            paragraphs.append(Paragraph(start, out.length, pre, repairs))
+            prev_end = group[-1].raw_end
+    if paragraphs:
+        out.add("\n", prev_end, len(raw), exact=raw[prev_end:] == "\n")
+    text = "".join(out.parts)
+    return Normalized(text, tuple(paragraphs), {k: v for k, v in fixes.items() if v}, out.offsets)
