@@ -211,10 +211,7 @@ class _Document:
         if not ka or not kb:
             return False
         if (a, b) not in self._sim_cache:
-            sim = similarity(ka, kb)
-            if sim < self.config.similarity and (self._truncated(a, b) or self._truncated(b, a)):
-                sim = 1.0
-            self._sim_cache[(a, b)] = sim
+            self._sim_cache[(a, b)] = similarity(ka, kb)
         return self._sim_cache[(a, b)] >= self.config.similarity
 
     def contains(self, outer: range, inner: range) -> bool:
@@ -224,14 +221,9 @@ class _Document:
             return False
         units = self.units
         hay = "".join(units[k].key for k in outer).replace(" ", "")
-        return all(units[k].key and units[k].key.replace(" ", "") in hay for k in inner)
-
-    def _truncated(self, a: int, b: int) -> bool:
-        """Is sentence a a teaser's cut-short copy of b ("However that budget was…")?"""
-        ua, ub = self.units[a], self.units[b]
-        tail = self.norm.text[max(ua.start, ua.end - 3) : ua.end]
-        return (ua.words >= 3 and (tail.endswith("…") or tail == "...")
-                and ub.key.startswith(ua.key) and len(ub.key) > len(ua.key))
+        needles = [units[k].key.replace(" ", "") for k in inner]
+        # Most of the outer text must be made of the inner sentences, not just hold them.
+        return all(x and x in hay for x in needles) and sum(map(len, needles)) >= 0.7 * len(hay)
 
 
 def _seed_pairs(doc: _Document) -> list[tuple[int, int]]:
@@ -347,85 +339,84 @@ def find_segments(doc: _Document) -> list[Segment]:
     return segments
 
 
-def _regions(segments: list[Segment]) -> list[tuple[int, int]]:
-    """Merge the overlapping copy intervals into regions."""
-    spans = sorted(s for seg in segments for s in (seg.a_span, seg.b_span))
-    regions: list[tuple[int, int]] = []
-    for lo, hi in spans:
-        if regions and lo <= regions[-1][1]:
-            regions[-1] = (regions[-1][0], max(regions[-1][1], hi))
-        else:
-            regions.append((lo, hi))
-    return regions
+def _context(covered: list[bool], lo: int, hi: int) -> int:
+    """How many unrepeated sentences stand right before and after ``lo..hi``."""
+    n = 0
+    k = lo - 1
+    while k >= 0 and not covered[k]:
+        n, k = n + 1, k - 1
+    k = hi + 1
+    while k < len(covered) and not covered[k]:
+        n, k = n + 1, k + 1
+    return n
 
 
-def _region_score(doc: _Document, lo: int, hi: int, context: int) -> tuple[float, ...]:
+def _side_score(doc: _Document, covered: list[bool], seg: Segment, side: int) -> tuple[float, ...]:
     """Higher is better: the most complete copy, then the best formed, then the one
-    set in more unrepeated text (an article, not a teaser box), then the earliest."""
+    set in more unrepeated text (an article rather than a teaser), then the earliest.
+
+    A sentence of this copy that the other copy holds in its text, split or
+    glued differently (a hard-wrapped fragment, "fooBar"), adds nothing to
+    its completeness.
+    """
+    lo, hi = seg.a_span if side == 0 else seg.b_span
     keep = doc.config.keep
     if keep is Keep.FIRST:
         return (-lo,)
     if keep is Keep.LAST:
         return (lo,)
-    cids = doc.cid[lo : hi + 1]
-    clusters = len(set(cids[cids >= 0].tolist()))
+    matched = {m[side] for m in seg.matches}
+    other = range(*(lambda x: (x[0], x[1] + 1))(seg.b_span if side == 0 else seg.a_span))
+    hay = None
+    clusters = set()
+    for k in range(lo, hi + 1):
+        c = int(doc.cid[k])
+        if c < 0 or c in clusters:
+            continue
+        if k not in matched:
+            if hay is None:
+                hay = "".join(doc.units[x].key for x in other).replace(" ", "")
+            if doc.units[k].key.replace(" ", "") in hay:
+                continue
+        clusters.add(c)
     paras = sorted({doc.units[k].para for k in range(lo, hi + 1)})
     repairs = sum(doc.norm.paragraphs[p].repairs for p in paras)
-    per_paragraph = (hi - lo + 1) / len(paras)
-    shape = -abs(math.log(per_paragraph / 2.5))
-    return (clusters, -repairs, context, round(shape, 6), -lo)
+    shape = -abs(math.log((hi - lo + 1) / len(paras) / 2.5))
+    return (len(clusters), -repairs, _context(covered, lo, hi), round(shape, 6), -lo)
 
 
 def decide(doc: _Document, segments: list[Segment]) -> dict[int, Decision]:
-    """Which sentences go, and which kept sentence each one copies."""
-    if not segments:
-        return {}
-    uf = _UnionFind()
-    linked: dict[int, list[tuple[int, Reason]]] = defaultdict(list)
+    """Which sentences go, and which kept sentence each one copies.
+
+    Larger passages are decided first. In each pair of copies the worse copy
+    loses the sentences the better copy holds, as long as that sentence of the
+    better copy is still there; a removed sentence points at the sentence it
+    copies, and chains of such pointers end at a sentence that stays.
+    """
+    covered = [False] * len(doc.units)
     for seg in segments:
+        for lo, hi in (seg.a_span, seg.b_span):
+            covered[lo : hi + 1] = [True] * (hi - lo + 1)
+    order = sorted(segments, key=lambda seg: (-len(seg.matches), seg.matches[0][0], seg.matches[0][1]))
+    partner: dict[int, int] = {}
+    reason: dict[int, Reason] = {}
+    for seg in order:
+        a_score = _side_score(doc, covered, seg, 0)
+        b_score = _side_score(doc, covered, seg, 1)
+        b_wins = b_score > a_score
         for a, b, _ in seg.matches:
-            uf.union(a, b)
-            linked[a].append((b, seg.reason))
-            linked[b].append((a, seg.reason))
-    regions = _regions(segments)
-    starts = [lo for lo, _ in regions]
-    bounds = [-1] + [x for lo, hi in regions for x in (lo, hi)] + [len(doc.units)]
-    contexts = [bounds[2 * k + 1] - bounds[2 * k] - 1 + bounds[2 * k + 3] - bounds[2 * k + 2] - 1
-                for k in range(len(regions))]
-    scores = [_region_score(doc, lo, hi, ctx) for (lo, hi), ctx in zip(regions, contexts)]
-
-    def region_of(pos: int) -> int:
-        return bisect_right(starts, pos) - 1
-
-    groups: dict[int, list[int]] = defaultdict(list)
-    for pos in linked:
-        groups[uf.find(pos)].append(pos)
-    decisions: dict[int, Decision] = {}
-    reverse = doc.config.keep is Keep.LAST
-    for members in groups.values():
-        members.sort(reverse=reverse)
-        best = max(scores[region_of(p)] for p in members)
-        kept = [p for p in members if scores[region_of(p)] == best]
-        # Within the kept region, a copy directly linked to an earlier kept one still goes.
-        keeper = kept[0]
-        staying = {keeper}
-        for p in kept[1:]:
-            if not any(q in staying for q, _ in linked[p]):
-                staying.add(p)
-        for p in members:
-            if p in staying:
+            loser, winner = (a, b) if b_wins else (b, a)
+            if loser in partner or winner in partner:
                 continue
-            reason = _reason_for(p, linked)
-            decisions[p] = Decision(p, keeper, keeper, reason)
+            partner[loser] = winner
+            reason[loser] = seg.reason
+    decisions: dict[int, Decision] = {}
+    for unit, kept in partner.items():
+        while kept in partner:
+            kept = partner[kept]
+        decisions[unit] = Decision(unit, kept, kept, reason[unit])
     _remove_glued_leftovers(doc, segments, decisions)
     return decisions
-
-
-_REASON_RANK = {Reason.REPEATED_PASSAGE: 0, Reason.REPEATED_SENTENCE: 1, Reason.STUTTERED_LINE: 2, Reason.SHORT_REPEAT: 3}
-
-
-def _reason_for(pos: int, linked: dict[int, list[tuple[int, Reason]]]) -> Reason:
-    return min((r for _, r in linked[pos]), key=_REASON_RANK.__getitem__)
 
 
 def _remove_glued_leftovers(doc: _Document, segments: list[Segment], decisions: dict[int, Decision]) -> None:
@@ -482,7 +473,9 @@ def _removal_spans(doc: _Document, decisions: dict[int, Decision]) -> list[tuple
     by_para: dict[int, list[int]] = defaultdict(list)
     for i, u in enumerate(units):
         by_para[u.para].append(i)
-    whole = [p for p in range(len(paras)) if by_para[p] and all(i in decisions for i in by_para[p])]
+    # A paragraph goes whole when all its sentences go; punctuation-only leftovers ("。", "***") go with it.
+    whole = [p for p in range(len(paras))
+             if any(i in decisions for i in by_para[p]) and all(i in decisions or not units[i].key for i in by_para[p])]
     whole_set = set(whole)
     spans: list[tuple[int, int, Decision]] = []
     last = len(paras) - 1
@@ -523,9 +516,13 @@ def _removal_spans(doc: _Document, decisions: dict[int, Decision]) -> list[tuple
 
 def _add_para(spans: list[tuple[int, int, Decision]], units: list[Unit], members: list[int],
               decisions: dict[int, Decision], start: int, end: int) -> None:
-    """A whole paragraph's span ``start:end``, cut between its sentences."""
+    """A whole paragraph's span ``start:end``, cut between its sentences; a
+    punctuation-only sentence goes with its neighbour."""
     cuts = [start] + [units[i].start for i in members[1:]] + [end]
-    spans.extend((cuts[k], cuts[k + 1], decisions[i]) for k, i in enumerate(members))
+    removed = [k for k, i in enumerate(members) if i in decisions]
+    for k, i in enumerate(members):
+        owner = i if i in decisions else members[min(removed, key=lambda r: (abs(r - k), r))]
+        spans.append((cuts[k], cuts[k + 1], decisions[owner]))
 
 
 def _merge(doc: _Document, spans: list[tuple[int, int, Decision]]) -> list[Removal]:

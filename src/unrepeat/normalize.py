@@ -65,7 +65,7 @@ _ALIGNED = regex.compile(r"\S(?: {3,}|\t)\S")
 _TERMINAL = tuple(".!?:;。！？…\"”’»")
 _CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}]")
 _TRUNCATED = regex.compile(r"\w(?:…|\.\.\.|\[…\])$")
-_LIST_ITEM = regex.compile(r"^(?:[-*•·–—]|\d{1,3}[.)])\s")
+_LIST_ITEM = regex.compile(r"^(?:[-*•·]|\d{1,3}[.)])\s")
 
 
 @dataclass(frozen=True)
@@ -158,8 +158,8 @@ def _wrapped(lines: list[str]) -> list[bool]:
     A line was wrapped when the next line's first word would not have fitted
     on it: ``len(line) + 1 + len(word) > width``, the width being the longest
     line of the block. All lines of a block must pass, so poems and lists of
-    short lines are not joined; a block of two lines must not end its first
-    line with a sentence end either.
+    short lines are not joined, nor lists; a block of two lines must not end
+    its first line with a sentence end either.
     """
     joins = [False] * (len(lines) - 1)
     if len(lines) < 2 or not all(lines):
@@ -170,8 +170,10 @@ def _wrapped(lines: list[str]) -> list[bool]:
     for i in range(len(lines) - 1):
         nxt = lines[i + 1]
         word = nxt.split(" ", 1)[0]
-        if len(lines[i]) + 1 + len(word) <= width or len(lines[i]) < width // 2 or _LIST_ITEM.match(nxt):
+        if len(lines[i]) + 1 + len(word) <= width or len(lines[i]) < width // 2:
             return joins
+    if sum(1 for line in lines if _LIST_ITEM.match(line)) >= 2:  # a list of long items
+        return joins
     if len(lines) == 2 and lines[0].endswith(_TERMINAL):
         return joins
     return [True] * (len(lines) - 1)

@@ -24,7 +24,7 @@ from .normalize import Paragraph
 
 _END = regex.compile(
     r"(?:[.!?…]+[\"'”’»)\]]*(?=\s+[\"'“‘«(\[]?[\p{Lu}\p{N}\p{Lo}])"
-    r"|[。！？]+[」』”’)）\"']*)\s*"
+    r"|[。！？]+[」』】〕〉》”’)）\"']*)\s*"
 )
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st mt vs etc eg ie cf al inc ltd co corp no nos fig figs vol pp ch
