@@ -420,51 +420,72 @@ def decide(doc: _Document, segments: list[Segment]) -> dict[int, Decision]:
 
 
 def _remove_glued_leftovers(doc: _Document, segments: list[Segment], decisions: dict[int, Decision]) -> None:
-    """Inside a removed copy, a sentence whose text the kept copy holds (split or
-    glued differently, "fooBar" for "foo. Bar") is a copy too."""
+    """Inside a removed copy, a sentence the kept copy also holds is a copy too:
+    its text is in the kept copy's text, split or glued differently ("fooBar"
+    for "foo. Bar"), or it is an edited version of a kept sentence standing in
+    the same place between two matched sentences."""
     units = doc.units
     for seg in segments:
         if seg.reason is Reason.STUTTERED_LINE:
             continue
-        for (lo, hi), (klo, khi) in ((seg.a_span, seg.b_span), (seg.b_span, seg.a_span)):
+        for side in (0, 1):
+            lo, hi = seg.a_span if side == 0 else seg.b_span
+            klo, khi = seg.b_span if side == 0 else seg.a_span
             removed = sum(1 for p in range(lo, hi + 1) if p in decisions)
-            if removed * 2 < hi - lo + 1:
+            if removed * 2 < hi - lo + 1 or removed == hi - lo + 1:
                 continue
-            kept = [k for k in range(klo, khi + 1) if k not in decisions and units[k].key]
+            kept = [k for k in range(klo, khi + 1) if k not in decisions]
             if not kept:
                 continue
-            joined, owners = _joined_keys(units, kept)
-            compact = joined.replace(" ", "")
+            joined, owners = _joined_keys(units, [k for k in kept if units[k].key])
+            compact = spaced = None
+            pairs = sorted((m[side], m[1 - side]) for m in seg.matches)
             for p in range(lo, hi + 1):
                 key = units[p].key
-                if p in decisions or not key:
+                if p in decisions:
                     continue
-                at = joined.find(f" {key} ")
-                if at >= 0:
-                    first, last = owners[at + 1], owners[at + len(key)]
-                elif len(key) >= 12:
-                    squeezed = key.replace(" ", "")
-                    at = compact.find(squeezed)
-                    if at < 0:
-                        continue
-                    spaced = _compact_to_spaced(joined)
-                    first, last = owners[spaced[at]], owners[spaced[at + len(squeezed) - 1]]
+                found = None
+                if not key:
+                    text = doc.norm.text[units[p].start : units[p].end]
+                    found = next(((k, k) for k in _between(pairs, p, kept)
+                                  if doc.norm.text[units[k].start : units[k].end] == text), None)
+                elif (at := joined.find(f" {key} ")) >= 0:
+                    found = owners[at + 1], owners[at + len(key)]
                 else:
-                    continue
-                decisions[p] = Decision(p, first, last, seg.reason)
+                    if len(key) >= 12:
+                        if compact is None:
+                            compact = joined.replace(" ", "")
+                            spaced = [i for i, ch in enumerate(joined) if ch != " "]
+                        squeezed = key.replace(" ", "")
+                        at = compact.find(squeezed)
+                        if at >= 0:
+                            found = owners[spaced[at]], owners[spaced[at + len(squeezed) - 1]]
+                    if found is None:
+                        best = max(_between(pairs, p, kept), key=lambda k: similarity(key, units[k].key), default=None)
+                        if best is not None and doc.edited(min(p, best), max(p, best)):
+                            found = best, best
+                if found is not None:
+                    decisions[p] = Decision(p, found[0], found[1], seg.reason)
+
+
+def _between(pairs: list[tuple[int, int]], p: int, kept: list[int]) -> list[int]:
+    """The kept sentences of the other copy between the partners of the matched
+    sentences right before and after ``p``."""
+    k = bisect_right(pairs, (p, -1))
+    low = pairs[k - 1][1] if k > 0 else -1
+    high = pairs[k][1] if k < len(pairs) else low + 4
+    if high < low:
+        low, high = high, low
+    return [x for x in kept if low < x < high]
 
 
 def _joined_keys(units: list[Unit], kept: list[int]) -> tuple[str, list[int]]:
     """The kept keys joined by spaces (and framed by spaces), with the unit of each character."""
-    parts, owners = [" "], [kept[0]]
+    parts, owners = [" "], [kept[0] if kept else -1]
     for k in kept:
         parts.append(units[k].key + " ")
         owners.extend([k] * (len(units[k].key) + 1))
     return "".join(parts), owners
-
-
-def _compact_to_spaced(joined: str) -> list[int]:
-    return [i for i, ch in enumerate(joined) if ch != " "]
 
 
 def _removal_spans(doc: _Document, decisions: dict[int, Decision]) -> list[tuple[int, int, Decision]]:

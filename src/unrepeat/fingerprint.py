@@ -327,7 +327,7 @@ def _load_numba() -> None:
     import numba
 
     jit = numba.njit(cache=True, nogil=True)
-    for name in ("_fmix", "_fold4", "_fold8", "_hash_key", "_nb_unknown", "_nb_texts", "_nb_keys"):
+    for name in ("_fmix", "_hash_key", "_nb_unknown", "_nb_texts", "_nb_keys"):
         globals()[name] = _numba_kernels[name] = jit(globals()[name])
 
 
@@ -377,8 +377,8 @@ def _fmix(x):  # type: ignore[no-untyped-def]
     return x
 
 
-def _hash_key(key, lo, hi, counts):  # type: ignore[no-untyped-def]
-    """The simhash of the key ``key[lo:hi]``; ``counts`` is scratch space for 64 ints."""
+def _hash_key(key, lo, hi, counts, hashes):  # type: ignore[no-untyped-def]
+    """The simhash of the key ``key[lo:hi]``; ``counts`` (64) and ``hashes`` are scratch space."""
     n = hi - lo
     if n < 4:
         h = _fmix(_NB_SEED ^ _U(n))
@@ -390,56 +390,51 @@ def _hash_key(key, lo, hi, counts):  # type: ignore[no-untyped-def]
                 w |= _U(key[lo + 2]) << _S42
             h = _fmix(h ^ w)
         return h
+    n_features = n - 3
+    for i in range(n_features):
+        p = lo + i
+        w = _U(key[p]) | (_U(key[p + 1]) << _S21) | (_U(key[p + 2]) << _S42)
+        hashes[i] = _fmix(_fmix(_H4 ^ w) ^ _U(key[p + 3]))
     for b in range(64):
         counts[b] = 0
-    a0 = a1 = a2 = a3 = _U(0)
-    b8 = np.zeros(8, dtype=np.uint64)
-    in4 = 0
-    in8 = 0
-    w = (_U(key[lo]) << _S21) | (_U(key[lo + 1]) << _S42)
-    for p in range(lo + 2, hi - 1):
-        w = (w >> _S21) | (_U(key[p]) << _S42)
-        h = _fmix(_fmix(_H4 ^ w) ^ _U(key[p + 1]))
-        a0 += h & _LANES4
-        a1 += (h >> _U(1)) & _LANES4
-        a2 += (h >> _U(2)) & _LANES4
-        a3 += (h >> _U(3)) & _LANES4
-        in4 += 1
-        if in4 == 15:
-            _fold4(a0, a1, a2, a3, b8)
+    i = 0
+    while i < n_features:
+        # 8-bit lanes count up to 255 features, 4-bit lanes up to 15
+        b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = _U(0)
+        end8 = min(i + 255, n_features)
+        while i < end8:
+            end4 = min(i + 15, end8)
             a0 = a1 = a2 = a3 = _U(0)
-            in4 = 0
-            in8 += 1
-            if in8 == 17:
-                _fold8(b8, counts)
-                in8 = 0
-    _fold4(a0, a1, a2, a3, b8)
-    _fold8(b8, counts)
+            for q in range(i, end4):
+                h = hashes[q]
+                a0 += h & _LANES4
+                a1 += (h >> _U(1)) & _LANES4
+                a2 += (h >> _U(2)) & _LANES4
+                a3 += (h >> _U(3)) & _LANES4
+            b0 += a0 & _LANES8
+            b4 += (a0 >> _U(4)) & _LANES8
+            b1 += a1 & _LANES8
+            b5 += (a1 >> _U(4)) & _LANES8
+            b2 += a2 & _LANES8
+            b6 += (a2 >> _U(4)) & _LANES8
+            b3 += a3 & _LANES8
+            b7 += (a3 >> _U(4)) & _LANES8
+            i = end4
+        for m in range(8):
+            s = _U(8 * m)
+            counts[8 * m] += (b0 >> s) & _U(0xFF)
+            counts[8 * m + 1] += (b1 >> s) & _U(0xFF)
+            counts[8 * m + 2] += (b2 >> s) & _U(0xFF)
+            counts[8 * m + 3] += (b3 >> s) & _U(0xFF)
+            counts[8 * m + 4] += (b4 >> s) & _U(0xFF)
+            counts[8 * m + 5] += (b5 >> s) & _U(0xFF)
+            counts[8 * m + 6] += (b6 >> s) & _U(0xFF)
+            counts[8 * m + 7] += (b7 >> s) & _U(0xFF)
     value = _U(0)
-    n_features = n - 3
     for b in range(64):
         if 2 * counts[b] > n_features:
             value |= _U(1) << _U(b)
     return value
-
-
-def _fold4(a0, a1, a2, a3, b8):  # type: ignore[no-untyped-def]
-    b8[0] += a0 & _LANES8
-    b8[4] += (a0 >> _U(4)) & _LANES8
-    b8[1] += a1 & _LANES8
-    b8[5] += (a1 >> _U(4)) & _LANES8
-    b8[2] += a2 & _LANES8
-    b8[6] += (a2 >> _U(4)) & _LANES8
-    b8[3] += a3 & _LANES8
-    b8[7] += (a3 >> _U(4)) & _LANES8
-
-
-def _fold8(b8, counts):  # type: ignore[no-untyped-def]
-    for i in range(8):
-        v = b8[i]
-        for m in range(8):
-            counts[8 * m + i] += (v >> _U(8 * m)) & _U(0xFF)
-        b8[i] = 0
 
 
 def _nb_unknown(cps, table):  # type: ignore[no-untyped-def]
@@ -460,6 +455,7 @@ def _nb_texts(cps, offsets, table, multi, space, max_len, out, slow):  # type: i
     for t in range(n):
         longest = max(longest, offsets[t + 1] - offsets[t])
     key = np.empty(longest * max_len + 4, dtype=np.uint32)
+    hashes = np.empty(key.size, dtype=np.uint64)
     counts = np.zeros(64, dtype=np.int64)
     for t in range(n):
         k = 0
@@ -486,13 +482,17 @@ def _nb_texts(cps, offsets, table, multi, space, max_len, out, slow):  # type: i
             lo += 1
         while k > lo and space[key[k - 1]]:
             k -= 1
-        out[t] = _hash_key(key, lo, k, counts)
+        out[t] = _hash_key(key, lo, k, counts, hashes)
 
 
 def _nb_keys(cps, offsets, out):  # type: ignore[no-untyped-def]
+    longest = 0
+    for t in range(offsets.size - 1):
+        longest = max(longest, offsets[t + 1] - offsets[t])
+    hashes = np.empty(longest, dtype=np.uint64)
     counts = np.zeros(64, dtype=np.int64)
     for t in range(offsets.size - 1):
-        out[t] = _hash_key(cps, offsets[t], offsets[t + 1], counts)
+        out[t] = _hash_key(cps, offsets[t], offsets[t + 1], counts, hashes)
 
 
 # --- numpy kernel --------------------------------------------------------------------

@@ -4,7 +4,8 @@ A sentence ends at ``.``, ``!``, ``?`` or ``…`` (with any closing quotes or
 brackets) followed by a space and a capital, a digit, an opening quote or a
 letter of an uncased script, or at the CJK stops ``。！？`` whatever follows.
 Abbreviations ("Dr.", "U.S.", "e.g.", single initials) do not end sentences.
-Preformatted paragraphs are one unit each.
+Preformatted paragraphs are split the same way, so an indented copy of a
+passage matches a flowing one.
 
 >>> text = 'He met Dr. Smith in the U.S. on Monday. "Fine," he said! Then: 3.14 is pi.'
 >>> [text[s:e] for s, e in sentence_spans(text)]
@@ -75,8 +76,5 @@ def sentences(text: str, paragraphs: tuple[Paragraph, ...] | list[Paragraph]) ->
     """All sentences of the normalized text, paragraph by paragraph."""
     out: list[Sentence] = []
     for i, p in enumerate(paragraphs):
-        if p.pre:
-            out.append(Sentence(p.start, p.end, i))
-        else:
-            out.extend(Sentence(s, e, i) for s, e in sentence_spans(text, p.start, p.end))
+        out.extend(Sentence(s, e, i) for s, e in sentence_spans(text, p.start, p.end))
     return out
