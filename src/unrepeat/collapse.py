@@ -415,8 +415,29 @@ def decide(doc: _Document, segments: list[Segment]) -> dict[int, Decision]:
         while kept in partner:
             kept = partner[kept]
         decisions[unit] = Decision(unit, kept, kept, reason[unit])
+    _keep_atomic_paragraphs(doc, decisions)
     _remove_glued_leftovers(doc, segments, decisions)
     return decisions
+
+
+def _keep_atomic_paragraphs(doc: _Document, decisions: dict[int, Decision]) -> None:
+    """Teasers cut short ("… Continued") go whole or not at all: an excerpt that
+    quotes the article's first sentences is the excerpt. Preformatted text
+    (code, tables) goes only when it is mostly a copy: a line that code
+    repeats is code."""
+    by_para: dict[int, list[int]] = defaultdict(list)
+    for i in decisions:
+        by_para[doc.units[i].para].append(i)
+    paragraphs = doc.norm.paragraphs
+    for p, removed in by_para.items():
+        para = paragraphs[p]
+        if not (para.pre or para.truncated):
+            continue
+        members = [i for i, u in enumerate(doc.units) if u.para == p and u.key]
+        gone = sum(1 for i in members if i in decisions)
+        if (para.truncated and gone < len(members)) or (para.pre and gone * 2 < len(members)):
+            for i in removed:
+                del decisions[i]
 
 
 def _remove_glued_leftovers(doc: _Document, segments: list[Segment], decisions: dict[int, Decision]) -> None:
@@ -425,6 +446,9 @@ def _remove_glued_leftovers(doc: _Document, segments: list[Segment], decisions: 
     for "foo. Bar"), or it is an edited version of a kept sentence standing in
     the same place between two matched sentences."""
     units = doc.units
+    para_units: dict[int, list[int]] = defaultdict(list)
+    for i, u in enumerate(units):
+        para_units[u.para].append(i)
     for seg in segments:
         if seg.reason is Reason.STUTTERED_LINE:
             continue
@@ -432,17 +456,27 @@ def _remove_glued_leftovers(doc: _Document, segments: list[Segment], decisions: 
             lo, hi = seg.a_span if side == 0 else seg.b_span
             klo, khi = seg.b_span if side == 0 else seg.a_span
             removed = sum(1 for p in range(lo, hi + 1) if p in decisions)
-            if removed * 2 < hi - lo + 1 or removed == hi - lo + 1:
+            if removed * 2 < hi - lo + 1:
                 continue
-            kept = [k for k in range(klo, khi + 1) if k not in decisions]
-            if not kept:
+            # The whole paragraphs of the removed copy: a glued copy's last
+            # sentences may hold text of sentences after the last match.
+            lo, hi = para_units[units[lo].para][0], para_units[units[hi].para][-1]
+            if side == 0:
+                hi = min(hi, klo - 1)
+            else:
+                lo = max(lo, khi + 1)
+            reach = khi + (hi - lo + 1) + doc.config.max_gap
+            kept = [k for k in range(klo, min(reach, len(units) - 1) + 1)
+                    if k not in decisions and not lo <= k <= hi]
+            if not kept or all(p in decisions for p in range(lo, hi + 1)):
                 continue
             joined, owners = _joined_keys(units, [k for k in kept if units[k].key])
             compact = spaced = None
             pairs = sorted((m[side], m[1 - side]) for m in seg.matches)
+            paragraphs = doc.norm.paragraphs
             for p in range(lo, hi + 1):
                 key = units[p].key
-                if p in decisions:
+                if p in decisions or paragraphs[units[p].para].truncated:
                     continue
                 found = None
                 if not key:

@@ -64,7 +64,7 @@ _INDENTED = regex.compile(r"^(?:\t| {2,})\S")
 _ALIGNED = regex.compile(r"\S(?: {3,}|\t)\S")
 _TERMINAL = tuple(".!?:;。！？…\"”’»")
 _CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}]")
-_TRUNCATED = regex.compile(r"\w(?:…|\.\.\.|\[…\])$")
+_TRUNCATED = regex.compile(r"(?:\w(?:…|\.\.\.|\[…\])|(?:…|\.\.\.)\s*\w+(?: \w+)?)$")
 _LIST_ITEM = regex.compile(r"^(?:[-*•·]|\d{1,3}[.)])\s")
 
 
@@ -75,7 +75,8 @@ class Paragraph:
     start: int
     end: int
     pre: bool = False
-    repairs: int = 0  #: repairs it needed (ftfy, NFC, glued sentences, reflow) and truncation
+    repairs: int = 0  #: repairs it needed (ftfy, NFC, glued sentences, reflow), truncation
+    truncated: bool = False  #: ends cut short, as teasers do: "... was based on…", "… Continued"
 
 
 class OffsetMap:
@@ -187,6 +188,15 @@ class _Builder:
         self.parts: list[str] = []
         self.length = 0
         self.offsets = OffsetMap(len(raw))
+
+    def tail(self, size: int = 40) -> str:
+        """The last characters of the text so far."""
+        out = ""
+        for part in reversed(self.parts):
+            out = part + out
+            if len(out) >= size:
+                break
+        return out[-size:]
 
     def add(self, text: str, raw_start: int, raw_end: int, exact: bool | None = None) -> None:
         if exact is None:
@@ -322,9 +332,8 @@ def normalize(raw: str, config: Config | None = None) -> Normalized:
                         left = out.parts[-1] if out.parts else ""
                         out.add(_join_char(left, line.text.strip()), group[i - 1].raw_end, line.raw_start, False)
                 repairs += out.add_line(line, pre, config, fixes) + line.changed
-            if not pre and _TRUNCATED.search(out.parts[-1]):
-                repairs += 1  # a teaser cut short: "... No questions ask…"
-            paragraphs.append(Paragraph(start, out.length, pre, repairs))
+            truncated = not pre and _TRUNCATED.search(out.tail()) is not None
+            paragraphs.append(Paragraph(start, out.length, pre, repairs + truncated, truncated))
             prev_end = group[-1].raw_end
     if paragraphs:
         out.add("\n", prev_end, len(raw), exact=raw[prev_end:] == "\n")
