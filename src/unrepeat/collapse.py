@@ -293,6 +293,9 @@ def _extend(doc: _Document, i: int, j: int) -> list[tuple[int, int, int]]:
 def _classify(doc: _Document, matches: list[tuple[int, int, int]]) -> Reason | None:
     """Is this pair of copies a passage, and of which kind?"""
     config, units = doc.config, doc.units
+    paragraphs = doc.norm.paragraphs
+    if all(paragraphs[units[a].para].pre and paragraphs[units[b].para].pre for a, b, _ in matches):
+        return None  # code repeating code is content; it goes only with the prose around it
     strong = [m for m in matches if m[2] == STRONG]
     words = sum(units[a].words for a, _, _ in matches)
     if len(matches) >= config.min_run_sentences and len(strong) >= 2 and words >= config.min_passage_words:

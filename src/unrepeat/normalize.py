@@ -55,11 +55,13 @@ _SPACE = "\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
 _ZERO_WIDTH = "\u200b\ufeff"
 _WS_RUN = regex.compile(rf"[ {_SPACE}{_ZERO_WIDTH}]+")
 _BLANK = regex.compile(rf"[ {_SPACE}{_ZERO_WIDTH}\x0b\x0c]*")
-# A sentence end glued to the next sentence: "reported.A large", 'said."Currently'.
+# A sentence end glued to the next sentence: "reported.A large". A quote after
+# the stop is left alone: 'percent.“We' may be either copy's own typography.
 # Two letters or digits before the stop keep "U.S.A", "e.g.", "3.14" and
 # "example.com" intact; the next word must start with a capital followed by a
 # small letter or a space, which keeps "Node.JS" intact.
-_GLUE = regex.compile(r"(?<=[\p{L}\p{N}][\p{Ll}\p{N}][.!?])([”’»)\]\"]*)(?=[“‘«\"]?\p{Lu}(?:[\p{Ll}\s'’]|$))")
+_GLUE = regex.compile(r"(?<=[\p{L}\p{N}][\p{Ll}\p{N}][.!?])()(?=\p{Lu}(?:[\p{Ll}\s'’]|$))")
+_CODE_LINE = regex.compile(r"(?:[;{}()\[\]]|=>)\s*$|^\s*(?:[})\]]|//|/\*|#include|<[a-z/])")
 _INDENTED = regex.compile(r"^(?:\t| {2,})\S")
 _ALIGNED = regex.compile(r"\S(?: {3,}|\t)\S")
 _TERMINAL = tuple(".!?:;。！？…\"”’»")
@@ -145,12 +147,21 @@ def _is_blank(text: str) -> bool:
 
 
 def _is_pre(block: list[_Line]) -> bool:
-    """Code or an aligned table: indented continuation lines or aligned columns."""
+    """Code or an aligned table: indented continuation lines, aligned columns,
+    or lines most of which end or start like code (``;``, braces, brackets).
+
+    >>> _is_pre([_Line(0, 0, "SELECT avg(n)", False), _Line(0, 0, "FROM t;", False)])
+    True
+    >>> _is_pre([_Line(0, 0, "A line of prose,", False), _Line(0, 0, "and another one.", False)])
+    False
+    """
     if len(block) < 2:
         return False
     if any(_INDENTED.match(line.text) for line in block[1:]):
         return True
-    return sum(1 for line in block if _ALIGNED.search(line.text.strip())) >= 2
+    if sum(1 for line in block if _ALIGNED.search(line.text.strip())) >= 2:
+        return True
+    return sum(1 for line in block if _CODE_LINE.search(line.text)) * 5 >= len(block) * 3
 
 
 def _wrapped(lines: list[str]) -> list[bool]:
@@ -234,11 +245,11 @@ def _edit_line(text: str, whitespace: bool, glue: bool) -> tuple[list[tuple[str,
     Returns the pieces ``(new_text, start, end, unchanged)`` over ``text``
     and the counts of whitespace and glue edits.
 
-    >>> pieces, spaces, glued = _edit_line(' reported.A  large. He said."Currently, yes."Next', True, True)
+    >>> pieces, spaces, glued = _edit_line(' reported.A  large. He said.Currently, yes.', True, True)
     >>> "".join(p[0] for p in pieces)
-    'reported. A large. He said. "Currently, yes." Next'
+    'reported. A large. He said. Currently, yes.'
     >>> spaces, glued
-    (2, 3)
+    (2, 2)
     >>> _edit_line("the U.S. e.g.The 3.14 example.com Node.JS", True, True)[2]
     0
     """
@@ -255,12 +266,7 @@ def _edit_line(text: str, whitespace: bool, glue: bool) -> tuple[list[tuple[str,
         else:
             if not glue:
                 continue
-            closers = m.group(2)
-            if closers.endswith('"') and text.count('"', 0, m.end() - 1) % 2 == 0:
-                # An even number of quotes before it: this one opens the next sentence.
-                new = closers[:-1] + ' "'
-            else:
-                new = closers + " "
+            new = " "
             glued += 1
         if pos < m.start():
             pieces.append((text[pos : m.start()], pos, m.start(), True))
