@@ -166,6 +166,9 @@ class _Document:
         self.weak: set[tuple[int, int]] = set()
         self._link_near_duplicates(cid, ids)
         self.cid = cid
+        self.para_sizes = [0] * len(norm.paragraphs)
+        for u in units:
+            self.para_sizes[u.para] += 1
         self._sim_cache: dict[tuple[int, int], float] = {}
 
     def _link_near_duplicates(self, cid: np.ndarray, ids: dict[str, int]) -> None:
@@ -290,23 +293,27 @@ def _extend(doc: _Document, i: int, j: int) -> list[tuple[int, int, int]]:
     return head[::-1] + matches
 
 
-def _classify(doc: _Document, matches: list[tuple[int, int, int]]) -> Reason | None:
-    """Is this pair of copies a passage, and of which kind?"""
+def _classify(doc: _Document, matches: list[tuple[int, int, int]]) -> Segment | None:
+    """Is this pair of copies a passage, and of which kind?
+
+    Preformatted text (code) counts only inside a run of prose: code repeating
+    code is content, and a sentence repeated before two code blocks takes no
+    code with it.
+    """
     config, units = doc.config, doc.units
     paragraphs = doc.norm.paragraphs
-    if all(paragraphs[units[a].para].pre and paragraphs[units[b].para].pre for a, b, _ in matches):
-        return None  # code repeating code is content; it goes only with the prose around it
-    strong = [m for m in matches if m[2] == STRONG]
-    words = sum(units[a].words for a, _, _ in matches)
-    if len(matches) >= config.min_run_sentences and len(strong) >= 2 and words >= config.min_passage_words:
-        return Reason.REPEATED_PASSAGE
+    prose = [m for m in matches if not (paragraphs[units[m[0]].para].pre and paragraphs[units[m[1]].para].pre)]
+    strong = [m for m in prose if m[2] == STRONG]
+    words = sum(units[a].words for a, _, _ in prose)
+    if len(prose) >= config.min_run_sentences and len(strong) >= 2 and words >= config.min_passage_words:
+        return Segment(matches, Reason.REPEATED_PASSAGE)
     # Outside a run, only exact copies count: near-duplicates that merely look
     # alike ("Read: X" and "X", list lines) are distinct items.
     exact = [(a, b) for a, b, _ in strong if units[a].key == units[b].key]
     if any(units[a].long for a, _ in exact):
-        return Reason.REPEATED_PASSAGE if len(matches) > 1 else Reason.REPEATED_SENTENCE
+        return Segment(prose, Reason.REPEATED_PASSAGE if len(prose) > 1 else Reason.REPEATED_SENTENCE)
     if config.collapse_short and exact:
-        return Reason.SHORT_REPEAT
+        return Segment([m for m in prose if m[2] == STRONG], Reason.SHORT_REPEAT)
     return None
 
 
@@ -336,9 +343,9 @@ def find_segments(doc: _Document) -> list[Segment]:
             continue
         matches = _extend(doc, i, j)
         visited.update((a, b) for a, b, _ in matches)
-        reason = _classify(doc, matches)
-        if reason is not None:
-            segments.append(Segment(matches, reason))
+        segment = _classify(doc, matches)
+        if segment is not None:
+            segments.append(segment)
     return segments
 
 
@@ -384,8 +391,12 @@ def _side_score(doc: _Document, covered: list[bool], seg: Segment, side: int) ->
         clusters.add(c)
     paras = sorted({doc.units[k].para for k in range(lo, hi + 1)})
     repairs = sum(doc.norm.paragraphs[p].repairs for p in paras)
+    # Sentences sharing a paragraph with the copy but outside it: a copy cut out
+    # of a paragraph would leave a fragment, a copy standing alone would not.
+    embedded = doc.para_sizes[paras[0]] + doc.para_sizes[paras[-1]] if len(paras) > 1 else doc.para_sizes[paras[0]]
+    embedded -= hi - lo + 1 - sum(doc.para_sizes[p] for p in paras[1:-1])
     shape = -abs(math.log((hi - lo + 1) / len(paras) / 2.5))
-    return (len(clusters), -repairs, _context(covered, lo, hi), round(shape, 6), -lo)
+    return (len(clusters), -repairs, embedded, _context(covered, lo, hi), round(shape, 6), -lo)
 
 
 def decide(doc: _Document, segments: list[Segment]) -> dict[int, Decision]:
@@ -438,7 +449,9 @@ def _keep_atomic_paragraphs(doc: _Document, decisions: dict[int, Decision]) -> N
             continue
         members = [i for i, u in enumerate(doc.units) if u.para == p and u.key]
         gone = sum(1 for i in members if i in decisions)
-        if (para.truncated and gone < len(members)) or (para.pre and gone * 2 < len(members)):
+        # A teaser goes only where the whole teaser, cut included, is there again word for word.
+        exact = all(i in decisions and doc.units[decisions[i].kept_first].key == doc.units[i].key for i in members)
+        if (para.truncated and not exact) or (para.pre and gone * 2 < len(members)):
             for i in removed:
                 del decisions[i]
 
@@ -453,7 +466,7 @@ def _remove_glued_leftovers(doc: _Document, segments: list[Segment], decisions: 
     for i, u in enumerate(units):
         para_units[u.para].append(i)
     for seg in segments:
-        if seg.reason is Reason.STUTTERED_LINE:
+        if seg.reason is not Reason.REPEATED_PASSAGE:
             continue
         for side in (0, 1):
             lo, hi = seg.a_span if side == 0 else seg.b_span

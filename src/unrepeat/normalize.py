@@ -61,12 +61,12 @@ _BLANK = regex.compile(rf"[ {_SPACE}{_ZERO_WIDTH}\x0b\x0c]*")
 # "example.com" intact; the next word must start with a capital followed by a
 # small letter or a space, which keeps "Node.JS" intact.
 _GLUE = regex.compile(r"(?<=[\p{L}\p{N}][\p{Ll}\p{N}][.!?])()(?=\p{Lu}(?:[\p{Ll}\s'’]|$))")
-_CODE_LINE = regex.compile(r"(?:[;{}()\[\]]|=>)\s*$|^\s*(?:[})\]]|//|/\*|#include|<[a-z/])")
+_CODE_LINE = regex.compile(r"(?:[;{}()\[\]]|=>)\s*$|^\s*(?:[})\]]|//|/\*|#include|<[a-z/])|[\w\]]\(.*\);")
 _INDENTED = regex.compile(r"^(?:\t| {2,})\S")
 _ALIGNED = regex.compile(r"\S(?: {3,}|\t)\S")
 _TERMINAL = tuple(".!?:;。！？…\"”’»")
 _CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}]")
-_TRUNCATED = regex.compile(r"(?:\w(?:…|\.\.\.|\[…\])|(?:…|\.\.\.)\s*\w+(?: \w+)?)$")
+_TRUNCATED = regex.compile(r"(?:\w ?(?:…|\.\.\.|\[…\])|(?:…|\.\.\.)\s*\w+(?: \w+)?)$")
 _LIST_ITEM = regex.compile(r"^(?:[-*•·]|\d{1,3}[.)])\s")
 
 
