@@ -148,25 +148,35 @@ def simhash_many(texts: Sequence[str]) -> np.ndarray:
     >>> fps.dtype, int(fps[0]) == int(fps[1]) == simhash("one text")
     (dtype('uint64'), True)
     """
-    n = len(texts)
-    out = np.zeros(n, dtype=np.uint64)
-    if n == 0:
+    out = np.zeros(len(texts), dtype=np.uint64)
+    if not texts:
         return out
-    cps, offsets = _pack(texts)
-    with _LOCK:
-        _CHARS.learn(_unknown_chars(cps))
-        slow = _simhash_texts(cps, offsets, out)
-    if slow.size:
-        keys = [matching_key(texts[i]) for i in slow.tolist()]
-        out[slow] = _simhash_keys(*_pack(keys))
+    flags = _run(*_pack(texts), out)
+    retry = np.flatnonzero(flags == _NEW_CHAR)
+    if retry.size:  # learn the new characters, then run those texts again
+        cps, offsets = _pack([texts[i] for i in retry.tolist()])
+        with _LOCK:
+            _CHARS.learn(np.unique(cps[_CHARS.table[cps] >= _PENDING]))
+        part = np.zeros(retry.size, dtype=np.uint64)
+        flags[retry] = _run(cps, offsets, part)
+        out[retry] = part
+    slow = np.flatnonzero(flags)
+    if slow.size:  # NFKC may merge characters of these texts: ask matching_key
+        part = np.zeros(slow.size, dtype=np.uint64)
+        _run(*_pack([matching_key(texts[i]) for i in slow.tolist()]), part, raw=True)
+        out[slow] = part
     return out
 
 
 def _pack(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """All code points of the texts in one array, and the n + 1 offsets of the texts."""
-    cps = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)), out=offsets[1:])
+    joined = "".join(texts)
+    # numpy stores str as UCS-4 (a copy faster than encoding) but drops trailing NULs
+    cps = np.array(joined).reshape(1).view(np.uint32)
+    if cps.size != offsets[-1]:
+        cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     return cps, offsets
 
 
@@ -183,6 +193,7 @@ _SLOW = 0xFFFF_FFFD  # the key of a text holding it comes from matching_key
 _PENDING = 0xFFFF_FFFE
 _UNKNOWN = 0xFFFF_FFFF
 _GAP = 0x20  # a run of dropped characters becomes one space
+_SLOW_TEXT, _NEW_CHAR = 1, 2  # flags of texts the kernel leaves to the caller
 _PROBE_SEP, _PROBE_FENCE = "\ufdd0", "\ufdd1"  # noncharacters: kept, never merged
 
 
@@ -327,35 +338,26 @@ def _load_numba() -> None:
     import numba
 
     jit = numba.njit(cache=True, nogil=True)
-    for name in ("_fmix", "_hash_key", "_nb_unknown", "_nb_texts", "_nb_keys"):
+    for name in ("_fmix", "_short_hash", "_accumulate", "_nb_simhash"):
         globals()[name] = _numba_kernels[name] = jit(globals()[name])
 
 
-def _unknown_chars(cps: np.ndarray) -> np.ndarray:
-    if kernel() == "numba":
-        return _numba_kernels["_nb_unknown"](cps, _CHARS.table)
-    return np.unique(cps[_CHARS.table[cps] == _UNKNOWN])
+def _run(cps: np.ndarray, offsets: np.ndarray, out: np.ndarray, raw: bool = False) -> np.ndarray:
+    """Fill ``out`` with the fingerprints of the texts ``cps[offsets[i]:offsets[i + 1]]``.
 
-
-def _simhash_texts(cps: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """Fill ``out`` for the texts whose key the table gives; return the indices of the others."""
+    With ``raw`` the texts are matching keys already. Returns a flag per text:
+    0 done, `_SLOW_TEXT` when NFKC may merge some of its characters,
+    `_NEW_CHAR` when it holds a character the table does not know yet.
+    """
+    flags = np.zeros(out.size, dtype=np.uint8)
+    table = _CHARS
     if kernel() == "numba":
-        slow = np.zeros(out.size, dtype=np.uint8)
-        _numba_kernels["_nb_texts"](
-            cps, offsets, _CHARS.table, _CHARS.multi, _CHARS.space, _CHARS.max_len, out, slow
+        _numba_kernels["_nb_simhash"](
+            cps, offsets, table.table, table.multi, table.space, table.max_len, raw, out, flags
         )
-        return np.flatnonzero(slow)
-    return _np_texts(cps, offsets, out)
-
-
-def _simhash_keys(cps: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """The fingerprints of texts given by their matching keys."""
-    out = np.zeros(offsets.size - 1, dtype=np.uint64)
-    if kernel() == "numba":
-        _numba_kernels["_nb_keys"](cps, offsets, out)
     else:
-        _np_keys(cps, offsets, np.arange(out.size), out)
-    return out
+        _np_simhash(cps, offsets, table.table, table.multi, table.space, raw, out, flags)
+    return flags
 
 
 # --- numba kernel (plain Python until _load_numba compiles it) ---------------------
@@ -363,8 +365,11 @@ def _simhash_keys(cps: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 _U = np.uint64
 _NB_SEED, _NB_M1, _NB_M2 = _U(_SEED), _U(_M1), _U(_M2)
 _S21, _S42, _S33 = _U(21), _U(42), _U(33)
-_LANES4 = _U(0x1111_1111_1111_1111)
-_LANES8 = _U(0x0F0F_0F0F_0F0F_0F0F)
+_LANES = _U(0x0101_0101_0101_0101)
+_BYTE = _U(0xFF)
+_BLOCK = 224  # features per round of 8-bit lanes: a multiple of 32, at most 255
+_GROUP = 1 << 15  # code points of keys per group in the numba kernel: buffers that stay in L2
+_NP_GROUP = 1 << 16  # code points per chunk in the numpy kernel
 _H4 = _U(_fmix64(_SEED ^ WIDTH))
 
 
@@ -377,59 +382,51 @@ def _fmix(x):  # type: ignore[no-untyped-def]
     return x
 
 
-def _hash_key(key, lo, hi, counts, hashes):  # type: ignore[no-untyped-def]
-    """The simhash of the key ``key[lo:hi]``; ``counts`` (64) and ``hashes`` are scratch space."""
-    n = hi - lo
-    if n < 4:
-        h = _fmix(_NB_SEED ^ _U(n))
-        if n > 0:
-            w = _U(key[lo])
-            if n > 1:
-                w |= _U(key[lo + 1]) << _S21
-            if n > 2:
-                w |= _U(key[lo + 2]) << _S42
-            h = _fmix(h ^ w)
-        return h
-    n_features = n - 3
-    for i in range(n_features):
-        p = lo + i
-        w = _U(key[p]) | (_U(key[p + 1]) << _S21) | (_U(key[p + 2]) << _S42)
-        hashes[i] = _fmix(_fmix(_H4 ^ w) ^ _U(key[p + 3]))
+def _short_hash(key, lo, n):  # type: ignore[no-untyped-def]
+    """The simhash of a key of fewer than 4 code points: the hash of its only feature."""
+    h = _fmix(_NB_SEED ^ _U(n))
+    if n > 0:
+        w = _U(key[lo])
+        if n > 1:
+            w |= _U(key[lo + 1]) << _S21
+        if n > 2:
+            w |= _U(key[lo + 2]) << _S42
+        h = _fmix(h ^ w)
+    return h
+
+
+def _accumulate(hashes, start, end, n_features, counts):  # type: ignore[no-untyped-def]
+    """The simhash of the feature hashes ``hashes[start:end]`` (zeros count for nothing).
+
+    ``end - start`` is a multiple of 32. The 64 bit counts go in 8-bit lanes
+    (bit 8m + j in byte m of lane word j) for up to 224 features at a time,
+    a loop the compiler vectorizes, then into ``counts``.
+    """
     for b in range(64):
         counts[b] = 0
-    i = 0
-    while i < n_features:
-        # 8-bit lanes count up to 255 features, 4-bit lanes up to 15
-        b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = _U(0)
-        end8 = min(i + 255, n_features)
-        while i < end8:
-            end4 = min(i + 15, end8)
-            a0 = a1 = a2 = a3 = _U(0)
-            for q in range(i, end4):
-                h = hashes[q]
-                a0 += h & _LANES4
-                a1 += (h >> _U(1)) & _LANES4
-                a2 += (h >> _U(2)) & _LANES4
-                a3 += (h >> _U(3)) & _LANES4
-            b0 += a0 & _LANES8
-            b4 += (a0 >> _U(4)) & _LANES8
-            b1 += a1 & _LANES8
-            b5 += (a1 >> _U(4)) & _LANES8
-            b2 += a2 & _LANES8
-            b6 += (a2 >> _U(4)) & _LANES8
-            b3 += a3 & _LANES8
-            b7 += (a3 >> _U(4)) & _LANES8
-            i = end4
+    for block in range(start, end, _BLOCK):
+        stop = min(block + _BLOCK, end)
+        c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = _U(0)
+        for q in range(_U(block), _U(stop)):  # unsigned: no negative-index check
+            x = hashes[q]
+            c0 += x & _LANES
+            c1 += (x >> _U(1)) & _LANES
+            c2 += (x >> _U(2)) & _LANES
+            c3 += (x >> _U(3)) & _LANES
+            c4 += (x >> _U(4)) & _LANES
+            c5 += (x >> _U(5)) & _LANES
+            c6 += (x >> _U(6)) & _LANES
+            c7 += (x >> _U(7)) & _LANES
         for m in range(8):
             s = _U(8 * m)
-            counts[8 * m] += (b0 >> s) & _U(0xFF)
-            counts[8 * m + 1] += (b1 >> s) & _U(0xFF)
-            counts[8 * m + 2] += (b2 >> s) & _U(0xFF)
-            counts[8 * m + 3] += (b3 >> s) & _U(0xFF)
-            counts[8 * m + 4] += (b4 >> s) & _U(0xFF)
-            counts[8 * m + 5] += (b5 >> s) & _U(0xFF)
-            counts[8 * m + 6] += (b6 >> s) & _U(0xFF)
-            counts[8 * m + 7] += (b7 >> s) & _U(0xFF)
+            counts[8 * m] += (c0 >> s) & _BYTE
+            counts[8 * m + 1] += (c1 >> s) & _BYTE
+            counts[8 * m + 2] += (c2 >> s) & _BYTE
+            counts[8 * m + 3] += (c3 >> s) & _BYTE
+            counts[8 * m + 4] += (c4 >> s) & _BYTE
+            counts[8 * m + 5] += (c5 >> s) & _BYTE
+            counts[8 * m + 6] += (c6 >> s) & _BYTE
+            counts[8 * m + 7] += (c7 >> s) & _BYTE
     value = _U(0)
     for b in range(64):
         if 2 * counts[b] > n_features:
@@ -437,62 +434,98 @@ def _hash_key(key, lo, hi, counts, hashes):  # type: ignore[no-untyped-def]
     return value
 
 
-def _nb_unknown(cps, table):  # type: ignore[no-untyped-def]
-    found = np.empty(cps.size, dtype=np.uint32)
-    k = 0
-    for p in range(cps.size):
-        c = cps[p]
-        if table[c] == _UNKNOWN:
-            table[c] = _PENDING
-            found[k] = c
-            k += 1
-    return found[:k].copy()
+def _nb_simhash(cps, offsets, table, multi, space, max_len, raw, out, flags):  # type: ignore[no-untyped-def]
+    """The numba kernel; see `_run`. Texts go in groups of about `_GROUP` code points.
 
-
-def _nb_texts(cps, offsets, table, multi, space, max_len, out, slow):  # type: ignore[no-untyped-def]
+    Per group: (1) build the keys, each in a region of the key buffer that
+    starts at a multiple of 32; (2) hash every position of the buffer, a
+    loop without branches; (3) per text, zero the hashes that are not
+    4-grams of its key and count the bits of its region. Hot loops index
+    with unsigned integers, which spares numba's negative-index handling.
+    """
     n = offsets.size - 1
-    longest = 0
-    for t in range(n):
-        longest = max(longest, offsets[t + 1] - offsets[t])
-    key = np.empty(longest * max_len + 4, dtype=np.uint32)
-    hashes = np.empty(key.size, dtype=np.uint64)
+    capacity = _GROUP
+    key = np.zeros(capacity, dtype=np.uint32)
+    hashes = np.zeros(capacity, dtype=np.uint64)
     counts = np.zeros(64, dtype=np.int64)
-    for t in range(n):
-        k = 0
-        for p in range(offsets[t], offsets[t + 1]):
-            v = table[cps[p]]
-            if v < _MULTI:
-                if v != _GAP or k == 0 or key[k - 1] != _GAP:
-                    key[k] = v
-                    k += 1
-            elif v >= _SPECIAL:
-                slow[t] = 1
-                break
+    region = np.zeros(n + 1, dtype=np.int64)
+    lo = np.zeros(n, dtype=np.int64)
+    hi = np.zeros(n, dtype=np.int64)
+    one = _U(1)
+    first = 0
+    while first < n:
+        # (1) keys
+        end = 0
+        t = first
+        while t < n:
+            need = end + (offsets[t + 1] - offsets[t]) * max_len + 64
+            if need > capacity:
+                if t > first:
+                    break
+                capacity = need
+                key = np.zeros(capacity, dtype=np.uint32)
+                hashes = np.zeros(capacity, dtype=np.uint64)
+            region[t] = end
+            start = _U(end)
+            k = start
+            if raw:
+                for p in range(_U(offsets[t]), _U(offsets[t + 1])):
+                    key[k] = cps[p]
+                    k += one
             else:
-                start = (v & 0x7FFF_FFFF) >> 5
-                for q in range(start, start + (v & 31)):
-                    x = multi[q]
-                    if x != _GAP or k == 0 or key[k - 1] != _GAP:
-                        key[k] = x
-                        k += 1
-        if slow[t]:
-            continue
-        lo = 0
-        while lo < k and space[key[lo]]:
-            lo += 1
-        while k > lo and space[key[k - 1]]:
-            k -= 1
-        out[t] = _hash_key(key, lo, k, counts, hashes)
-
-
-def _nb_keys(cps, offsets, out):  # type: ignore[no-untyped-def]
-    longest = 0
-    for t in range(offsets.size - 1):
-        longest = max(longest, offsets[t + 1] - offsets[t])
-    hashes = np.empty(longest, dtype=np.uint64)
-    counts = np.zeros(64, dtype=np.int64)
-    for t in range(offsets.size - 1):
-        out[t] = _hash_key(cps, offsets[t], offsets[t + 1], counts, hashes)
+                last = _U(0)  # the last code point written, to fold runs of gaps
+                for p in range(_U(offsets[t]), _U(offsets[t + 1])):
+                    v = table[cps[p]]
+                    if v < _MULTI:
+                        key[k] = v
+                        k += one if (v != _GAP or last != _GAP) else _U(0)
+                        last = v
+                    elif v < _SPECIAL:
+                        size = v & 31
+                        if size > max_len:  # learnt after this call began
+                            flags[t] = _NEW_CHAR
+                            break
+                        at = _U((v & 0x7FFF_FFFF) >> 5)
+                        for q in range(at, at + _U(size)):
+                            x = multi[q]
+                            key[k] = x
+                            k += one if (x != _GAP or last != _GAP) else _U(0)
+                            last = x
+                    else:
+                        flags[t] = _SLOW_TEXT if v == _SLOW else _NEW_CHAR
+                        break
+            if flags[t]:
+                k = start
+            a = start
+            if not raw:
+                while a < k and space[key[a]]:
+                    a += one
+                while k > a and space[key[k - one]]:
+                    k -= one
+            lo[t] = a
+            hi[t] = k
+            end = (int(k) + 31) & ~31
+            t += 1
+        last = t
+        region[last] = end
+        # (2) hashes of every 4-gram position of the buffer
+        for p in range(_U(max(end - 3, 0))):
+            w = _U(key[p]) | (_U(key[p + one]) << _S21) | (_U(key[p + _U(2)]) << _S42)
+            hashes[p] = _fmix(_fmix(_H4 ^ w) ^ _U(key[p + _U(3)]))
+        # (3) counts per text
+        for t in range(first, last):
+            if flags[t]:
+                continue
+            size = hi[t] - lo[t]
+            if size < 4:
+                out[t] = _short_hash(key, lo[t], size)
+                continue
+            for p in range(region[t], lo[t]):
+                hashes[p] = 0
+            for p in range(hi[t] - 3, region[t + 1]):
+                hashes[p] = 0
+            out[t] = _accumulate(hashes, region[t], region[t + 1], size - 3, counts)
+        first = last
 
 
 # --- numpy kernel --------------------------------------------------------------------
@@ -514,87 +547,132 @@ def _ragged_arange(lengths: np.ndarray) -> np.ndarray:
     return np.arange(ends[-1] if ends.size else 0) - np.repeat(ends - lengths, lengths)
 
 
-def _np_texts(cps: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _np_simhash(
+    cps: np.ndarray,
+    offsets: np.ndarray,
+    table: np.ndarray,
+    multi: np.ndarray,
+    space: np.ndarray,
+    raw: bool,
+    out: np.ndarray,
+    flags: np.ndarray,
+) -> None:
+    """The numpy kernel, same contract as `_nb_simhash`.
+
+    Texts go in chunks of about `_NP_GROUP` code points, so that the temporary
+    arrays stay in the cache.
+    """
     n = offsets.size - 1
-    lengths = np.diff(offsets)
-    text_of = np.repeat(np.arange(n), lengths)
-    v = _CHARS.table[cps]
-    special = v >= _SPECIAL
-    slow_mask = np.zeros(n, dtype=bool)
-    slow_mask[text_of[special]] = True
-    keep = ~slow_mask[text_of]
-    v, text_of = v[keep], text_of[keep]
-    # expand the characters with a key of several code points
-    multi = v >= _MULTI
-    sizes = np.where(multi, v & 31, 1).astype(np.int64)
-    key = np.repeat(v, sizes)
-    text_of = np.repeat(text_of, sizes)
-    if multi.any():
-        starts = (np.cumsum(sizes) - sizes)[multi]
-        msizes = sizes[multi]
-        within = _ragged_arange(msizes)
-        src = np.repeat(((v[multi] & 0x7FFF_FFFF) >> 5).astype(np.int64), msizes) + within
-        key[np.repeat(starts, msizes) + within] = _CHARS.multi[src]
-    # one space per run of dropped characters
+    cuts = np.unique(np.searchsorted(offsets, np.arange(0, offsets[-1], _NP_GROUP), "right") - 1)
+    cuts = np.append(cuts[cuts < n], n)
+    if cuts[0] != 0:
+        cuts = np.insert(cuts, 0, 0)
+    for first, last in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+        chunk = cps[offsets[first] : offsets[last]]
+        local = offsets[first : last + 1] - offsets[first]
+        if raw:
+            _np_keys(chunk, local[:-1], local[1:], np.arange(first, last), out)
+        else:
+            _np_chunk(chunk, local, table, multi, space, out[first:last], flags[first:last])
+
+
+def _np_chunk(
+    cps: np.ndarray,
+    offsets: np.ndarray,
+    table: np.ndarray,
+    multi: np.ndarray,
+    space: np.ndarray,
+    out: np.ndarray,
+    flags: np.ndarray,
+) -> None:
+    """Build the keys of a chunk of texts at once, then hash them.
+
+    Positions that move (characters with a key of several code points,
+    runs of gaps folded into one) shift the text offsets, found by binary
+    search.
+    """
+    n = offsets.size - 1
+    key = np.take(table, cps)
+    special = np.flatnonzero(key >= _SPECIAL)
+    if special.size:
+        owner = np.searchsorted(offsets, special, "right") - 1
+        slow = key[special] == _SLOW
+        flags[owner[slow]] = _SLOW_TEXT
+        flags[owner[~slow]] = _NEW_CHAR
+        key[special] = _GAP  # the flagged texts are computed but not kept
+    # expand the characters whose key has several code points
+    at = np.flatnonzero(key >= _MULTI)
+    if at.size:
+        v = key[at]
+        sizes = (v & 31).astype(np.int64)
+        src = np.repeat(((v & 0x7FFF_FFFF) >> 5).astype(np.int64), sizes) + _ragged_arange(sizes)
+        chars = multi[src]
+        is_first = np.zeros(chars.size, dtype=bool)
+        is_first[np.cumsum(sizes) - sizes] = True
+        key[at] = chars[is_first]
+        before = np.repeat(at + 1, sizes - 1)
+        key = np.insert(key, before, chars[~is_first])
+        offsets = offsets + np.searchsorted(before, offsets, "right")
+    # one space per run of dropped characters (a run that crosses into the
+    # next text only loses that text's leading space, which strip removes)
     gap = key == _GAP
-    drop = np.zeros(key.size, dtype=bool)
-    drop[1:] = gap[1:] & gap[:-1] & (text_of[1:] == text_of[:-1])
-    key, text_of = key[~drop], text_of[~drop]
+    drop = np.flatnonzero(gap[1:] & gap[:-1]) + 1
+    if drop.size:
+        key = np.delete(key, drop)
+        offsets = offsets - np.searchsorted(drop, offsets, "left")
     # strip the ends of each key
-    solid = np.flatnonzero(~_CHARS.space[key].astype(bool))
-    ids = np.arange(n)
-    first = np.searchsorted(text_of[solid], ids, "left")
-    last = np.searchsorted(text_of[solid], ids, "right")
-    has = last > first
+    solid = np.flatnonzero(np.take(space, key) == 0)
+    first = np.searchsorted(solid, offsets[:-1], "left")
+    stop = np.searchsorted(solid, offsets[1:], "left")
+    has = stop > first
     lo = np.zeros(n, dtype=np.int64)
     hi = np.zeros(n, dtype=np.int64)
     lo[has] = solid[first[has]]
-    hi[has] = solid[last[has] - 1] + 1
-    fast = np.flatnonzero(~slow_mask)
-    key_offsets = np.empty(2 * fast.size, dtype=np.int64)
-    key_offsets[0::2], key_offsets[1::2] = lo[fast], hi[fast]
-    _np_keys(key, key_offsets, fast, out, paired=True)
-    return np.flatnonzero(slow_mask)
+    hi[has] = solid[stop[has] - 1] + 1
+    done = np.flatnonzero(flags == 0)
+    _np_keys(key, lo[done], hi[done], done, out)
 
 
-def _np_keys(
-    key: np.ndarray, offsets: np.ndarray, targets: np.ndarray, out: np.ndarray, paired: bool = False
-) -> None:
-    """Write the simhash of each key into ``out[targets]``.
+def _np_keys(key: np.ndarray, lo: np.ndarray, hi: np.ndarray, targets: np.ndarray, out: np.ndarray) -> None:
+    """Write the simhash of each key ``key[lo[i]:hi[i]]`` (in order, disjoint) to ``out[targets[i]]``.
 
-    Keys are ``key[offsets[i]:offsets[i + 1]]``, or with ``paired``
-    ``key[offsets[2i]:offsets[2i + 1]]`` (non-overlapping, in order).
+    Every position of ``key`` is hashed as the start of a 4-gram; the
+    positions that are not (the last three of a key, what lies between keys)
+    get hash 0, which counts for nothing. The bits are counted in 8-bit
+    lanes: pass j sums ``(h >> j) & 0x0101..`` over segments of at most 255
+    features with one ``add.reduceat``, and byte m of the sums is the count
+    of bit 8m + j.
     """
-    lo = offsets[0::2] if paired else offsets[:-1]
-    hi = offsets[1::2] if paired else offsets[1:]
     size = hi - lo
     short = size < WIDTH
     if short.any():
         out[targets[short]] = _np_short(key, lo[short], size[short])
-    long_ = ~short
-    if not long_.any():
+        lo, hi, targets = lo[~short], hi[~short], targets[~short]
+    if not lo.size:
         return
-    lo, hi, targets = lo[long_], hi[long_], targets[long_]
     n_features = hi - lo - (WIDTH - 1)
     k = key.astype(np.uint64)
-    w = k[:-3] | (k[1:-2] << _S21) | (k[2:-1] << _S42)
-    w ^= _H4
-    h = _np_fmix(w)
+    h = k[1:-2] << _S21
+    h |= k[:-3]
+    h |= k[2:-1] << _S42
+    h ^= _H4
+    _np_fmix(h)
     h ^= k[3:]
-    h = _np_fmix(h)
-    valid = np.zeros(h.size + 1, dtype=np.int8)
-    np.add.at(valid, lo, 1)
-    np.add.at(valid, lo + n_features, -1)
-    h[np.cumsum(valid[:-1]) == 0] = 0
+    _np_fmix(h)
+    del k
+    # zero what lies before, between and after the runs of 4-gram starts
+    gap_start = np.concatenate(([0], lo + n_features))
+    gap_size = np.concatenate((lo, [h.size])) - gap_start
+    h[np.repeat(gap_start, gap_size) + _ragged_arange(gap_size)] = 0
     # segments of at most 255 features, so that 8-bit lanes cannot overflow
     n_segments = (n_features + 254) // 255
     seg_start = np.repeat(lo, n_segments) + 255 * _ragged_arange(n_segments)
     counts = np.empty((seg_start.size, 8, 8), dtype=np.uint8)
     lane = np.empty_like(h)
-    for s in range(8):
-        np.right_shift(h, _U(s), out=lane)
-        lane &= _U(0x0101_0101_0101_0101)
-        counts[:, :, s] = np.add.reduceat(lane, seg_start).view(np.uint8).reshape(-1, 8)
+    for j in range(8):
+        np.right_shift(h, _U(j), out=lane)
+        lane &= _LANES
+        counts[:, :, j] = np.add.reduceat(lane, seg_start).view(np.uint8).reshape(-1, 8)
     first_segment = np.cumsum(n_segments) - n_segments
     totals = np.add.reduceat(counts.reshape(-1, 64).astype(np.int64), first_segment, axis=0)
     bits = 2 * totals > n_features[:, None]
