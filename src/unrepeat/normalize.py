@@ -146,22 +146,46 @@ def _is_blank(text: str) -> bool:
     return _BLANK.fullmatch(text) is not None
 
 
-def _is_pre(block: list[_Line]) -> bool:
-    """Code or an aligned table: indented continuation lines, aligned columns,
-    or lines most of which end or start like code (``;``, braces, brackets).
+def _split_pre(block: list[_Line]) -> list[tuple[list[_Line], bool]]:
+    """Split a block into preformatted runs (code, aligned tables) and the rest.
 
-    >>> _is_pre([_Line(0, 0, "SELECT avg(n)", False), _Line(0, 0, "FROM t;", False)])
-    True
-    >>> _is_pre([_Line(0, 0, "A line of prose,", False), _Line(0, 0, "and another one.", False)])
-    False
+    A line looks preformatted when it is indented, has aligned columns, or
+    ends or starts like code (``;``, braces, brackets, a call). Two or more
+    such lines in a row are preformatted; a block with no line of prose
+    (12 words or more that looks like none of these) is preformatted whole.
+
+    >>> def lines(*texts): return [_Line(0, 0, t, False) for t in texts]
+    >>> [(len(g), pre) for g, pre in _split_pre(lines("SELECT avg(n)", "FROM t;"))]
+    [(2, True)]
+    >>> [(len(g), pre) for g, pre in _split_pre(lines("A line of prose,", "and another one."))]
+    [(2, False)]
+    >>> text = "Then we call it, as this long explanation in plain words shows:"
+    >>> [(len(g), pre) for g, pre in _split_pre(lines(text, "f(x);", "g(y);"))]
+    [(1, False), (2, True)]
     """
-    if len(block) < 2:
-        return False
-    if any(_INDENTED.match(line.text) for line in block[1:]):
-        return True
-    if sum(1 for line in block if _ALIGNED.search(line.text.strip())) >= 2:
-        return True
-    return sum(1 for line in block if _CODE_LINE.search(line.text)) * 5 >= len(block) * 3
+    flags = [bool(_INDENTED.match(line.text) or _CODE_LINE.search(line.text) or _ALIGNED.search(line.text.strip()))
+             for line in block]
+    if len(block) < 2 or sum(flags) < 2:
+        return [(block, False)]
+    indented = any(_INDENTED.match(line.text) for line in block[1:])
+    aligned = sum(1 for line in block if _ALIGNED.search(line.text.strip())) >= 2
+    code = sum(1 for line in block if _CODE_LINE.search(line.text)) * 5 >= len(block) * 3
+    prose = any(not f and len(line.text.split()) >= 12 for f, line in zip(flags, block))
+    if (indented or aligned or code) and not prose:
+        return [(block, True)]
+    out: list[tuple[list[_Line], bool]] = []
+    k = 0
+    while k < len(block):
+        m = k
+        while m < len(block) and flags[m] == flags[k]:
+            m += 1
+        pre = flags[k] and m - k >= 2
+        if out and out[-1][1] == pre:
+            out[-1][0].extend(block[k:m])
+        else:
+            out.append((block[k:m], pre))
+        k = m
+    return out
 
 
 def _wrapped(lines: list[str]) -> list[bool]:
@@ -308,15 +332,14 @@ def normalize(raw: str, config: Config | None = None) -> Normalized:
     out = _Builder(raw)
     paragraphs: list[Paragraph] = []
     prev_end = 0
-    for block in blocks:
-        pre = _is_pre(block)
+    for part, pre in (piece for block in blocks for piece in _split_pre(block)):
         if pre:
-            groups = [block]
+            groups = [part]
         else:
-            texts = [_WS_RUN.sub(" ", line.text).strip() for line in block]
-            joins = _wrapped(texts) if config.reflow else [False] * (len(block) - 1)
-            groups = [[block[0]]]
-            for line, join in zip(block[1:], joins):
+            texts = [_WS_RUN.sub(" ", line.text).strip() for line in part]
+            joins = _wrapped(texts) if config.reflow else [False] * (len(part) - 1)
+            groups = [[part[0]]]
+            for line, join in zip(part[1:], joins):
                 if join:
                     groups[-1].append(line)
                     fixes["reflow"] += 1
