@@ -391,10 +391,9 @@ def _side_score(doc: _Document, covered: list[bool], seg: Segment, side: int) ->
         clusters.add(c)
     paras = sorted({doc.units[k].para for k in range(lo, hi + 1)})
     repairs = sum(doc.norm.paragraphs[p].repairs for p in paras)
-    # Sentences sharing a paragraph with the copy but outside it: a copy cut out
-    # of a paragraph would leave a fragment, a copy standing alone would not.
-    embedded = doc.para_sizes[paras[0]] + doc.para_sizes[paras[-1]] if len(paras) > 1 else doc.para_sizes[paras[0]]
-    embedded -= hi - lo + 1 - sum(doc.para_sizes[p] for p in paras[1:-1])
+    # A repeated sentence that shares its paragraph with other sentences stays
+    # rather than its copy standing alone: cutting it out would leave a fragment.
+    embedded = doc.para_sizes[paras[0]] - 1 if len(seg.matches) == 1 else 0
     shape = -abs(math.log((hi - lo + 1) / len(paras) / 2.5))
     return (len(clusters), -repairs, embedded, _context(covered, lo, hi), round(shape, 6), -lo)
 
