@@ -168,7 +168,7 @@ class _Document:
         self.cid = cid
         self.para_sizes = [0] * len(norm.paragraphs)
         for u in units:
-            self.para_sizes[u.para] += 1
+            self.para_sizes[u.para] += bool(u.key)
         self._sim_cache: dict[tuple[int, int], float] = {}
 
     def _link_near_duplicates(self, cid: np.ndarray, ids: dict[str, int]) -> None:
