@@ -125,6 +125,8 @@ def _as_fingerprints(fingerprints: np.ndarray) -> np.ndarray:
         return fps.astype(np.uint64)
     if fps.dtype.kind in "iu" and fps.min() >= 0:
         return fps.astype(np.uint64)
+    if fps.dtype.kind != "O":
+        raise ValueError(f"fingerprints must be integers between 0 and 2**64 - 1, got {fps.dtype}")
     try:
         return np.array(fingerprints, dtype=np.uint64)
     except (OverflowError, TypeError, ValueError):
