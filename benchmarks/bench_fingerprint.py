@@ -158,8 +158,8 @@ def main() -> None:
     print("|---|---:|---:|---|")
     for name, seconds, first in rows:
         ratio = baseline / seconds
-        print(f"| {name} | {size / seconds / 1e6:.1f} | {ratio:.1f}× | {first} |".replace(".0×", "×")
-              if ratio < 10 else f"| {name} | {size / seconds / 1e6:.1f} | {ratio:.0f}× | {first} |")
+        times = f"{ratio:.1f}×" if ratio < 10 else f"{ratio:.0f}×"
+        print(f"| {name} | {size / seconds / 1e6:.1f} | {times} | {first} |")
 
 
 if __name__ == "__main__":
