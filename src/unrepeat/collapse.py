@@ -430,7 +430,30 @@ def decide(doc: _Document, segments: list[Segment]) -> dict[int, Decision]:
         decisions[unit] = Decision(unit, kept, kept, reason[unit])
     _keep_atomic_paragraphs(doc, decisions)
     _remove_glued_leftovers(doc, segments, decisions)
+    _collapse_new_stutters(doc, decisions)
     return decisions
+
+
+def _collapse_new_stutters(doc: _Document, decisions: dict[int, Decision]) -> None:
+    """Lines that end up next to their copy once the copies between them are
+    gone are stutters too ("Title / [removed copy] / Title")."""
+    paragraphs = doc.norm.paragraphs
+    by_para: dict[int, list[int]] = defaultdict(list)
+    for i, u in enumerate(doc.units):
+        if u.key and i not in decisions:
+            by_para[u.para].append(i)
+    previous: list[int] = []
+    for p in range(len(paragraphs)):
+        members = by_para.get(p)
+        if not members:
+            continue
+        if (previous and not paragraphs[p].pre and not paragraphs[doc.units[previous[0]].para].pre
+                and [doc.cid[i] for i in members] == [doc.cid[i] for i in previous]
+                and len(members) == doc.para_sizes[p]):
+            for i, k in zip(members, previous):
+                decisions[i] = Decision(i, k, k, Reason.STUTTERED_LINE)
+            continue
+        previous = members
 
 
 def _keep_atomic_paragraphs(doc: _Document, decisions: dict[int, Decision]) -> None:
