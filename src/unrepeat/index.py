@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from array import array
 from collections.abc import Iterable
 
 import numpy as np
@@ -67,16 +68,20 @@ def near_duplicate_pairs(fingerprints: np.ndarray, k: int = 3) -> np.ndarray:
 class SimhashIndex:
     """An incremental index of fingerprints: `add` them, `query` for those within ``k`` bits.
 
-    Items are numbered in the order they are added. One dict per table maps
-    the chosen blocks of a fingerprint (its bits under the table's mask, a
-    plain int) to the items that have them.
+    Items are numbered in the order they are added. The 64 bits are cut into
+    ``blocks`` blocks (default ``k + 1``); each of the C(blocks, k) tables is
+    a dict from the fingerprint's bits under the table's mask (a plain int)
+    to the items that have them. More blocks mean more tables with longer
+    keys: smaller buckets, faster queries in a large index, more memory.
     """
 
-    def __init__(self, k: int = 3, fingerprints: Iterable[int] = ()) -> None:
+    def __init__(self, k: int = 3, fingerprints: Iterable[int] = (), blocks: int | None = None) -> None:
         _check_k(k)
+        blocks = min(k + 1, _BITS) if blocks is None else blocks
+        if isinstance(blocks, bool) or not isinstance(blocks, int) or not k < blocks <= _BITS:
+            raise ValueError(f"blocks must be between k + 1 = {k + 1} and {_BITS}, got {blocks!r}")
         self.k = k
-        self._values: list[int] = []
-        blocks = k + 2 if k + 2 <= _BITS else k + 1
+        self._values = array("Q")
         self._masks = _Layout(k, blocks).masks if math.comb(blocks, k) <= _MAX_TABLES else []
         self._tables: list[dict[int, list[int]]] = [{} for _ in self._masks]
         for fingerprint in fingerprints:
@@ -91,7 +96,11 @@ class SimhashIndex:
         item = len(self._values)
         self._values.append(value)
         for mask, table in zip(self._masks, self._tables, strict=True):
-            table.setdefault(value & mask, []).append(item)
+            bucket = table.get(value & mask)
+            if bucket is None:
+                table[value & mask] = [item]
+            else:
+                bucket.append(item)
         return item
 
     def query(self, fingerprint: int) -> list[int]:
@@ -103,7 +112,7 @@ class SimhashIndex:
         found: set[int] = set()
         for mask, table in zip(self._masks, self._tables, strict=True):
             for item in table.get(value & mask, ()):
-                if item not in found and (values[item] ^ value).bit_count() <= k:
+                if (values[item] ^ value).bit_count() <= k:
                     found.add(item)
         return sorted(found)
 
