@@ -221,3 +221,11 @@ def test_the_jit_cache_goes_to_the_user_cache_when_the_package_is_read_only(tmp_
     out = run_python(code, XDG_CACHE_HOME=str(tmp_path))
     assert out == f"numba {tmp_path / 'unrepeat' / 'numba'}"
     assert any((tmp_path / "unrepeat" / "numba").rglob("*.nbi"))
+
+
+def test_no_character_above_the_scanned_planes_has_a_canonical_decomposition():
+    import unicodedata
+
+    above = [c for c in range(fingerprint._SCANNED_PLANES, 0x110000) if unicodedata.decomposition(chr(c))]
+    assert [hex(c) for c in above if not unicodedata.decomposition(chr(c)).startswith("<")] == []
+    assert fingerprint._fast_char(0x30000) is False  # left to matching_key all the same

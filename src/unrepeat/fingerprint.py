@@ -257,14 +257,20 @@ def _fast_char(c: int) -> bool:
     starter (canonical combining class 0) that never composes with a
     preceding character. Then no reordering or composition crosses the
     boundary before ``c`` or after it, and NFKC of the text is the
-    concatenation of NFKC of its characters.
+    concatenation of NFKC of its characters. Characters beyond
+    `_SCANNED_PLANES` are left to `matching_key`.
     """
     if c < 0x80:
         return True  # ASCII starters never compose with what precedes them
-    if 0xD800 <= c < 0xE000 or chr(c) in (_PROBE_SEP, _PROBE_FENCE):
+    if c >= _SCANNED_PLANES or 0xD800 <= c < 0xE000 or chr(c) in (_PROBE_SEP, _PROBE_FENCE):
         return False
     first = unicodedata.normalize("NFKD", chr(c))[0]
     return unicodedata.combining(first) == 0 and ord(first) not in _composing_followers()
+
+
+#: Canonical decompositions live in planes 0-2 (Unicode 16); `_fast_char`
+#: sends the rare characters above to `matching_key` rather than trust that.
+_SCANNED_PLANES = 0x30000
 
 
 @functools.cache
@@ -273,9 +279,10 @@ def _composing_followers() -> frozenset[int]:
 
     A superset of the characters that compose with a preceding one (including
     the Hangul medial vowels and final consonants), read from the running
-    Python's Unicode database.
+    Python's Unicode database: one NFD of all code points below
+    `_SCANNED_PLANES`, each followed by a separator.
     """
-    cps = np.arange(_CODE_POINTS, dtype=np.uint32)
+    cps = np.arange(_SCANNED_PLANES, dtype=np.uint32)
     cps = cps[(cps < 0xD800) | (cps >= 0xE000)]
     spaced = np.empty(2 * cps.size, dtype=np.uint32)
     spaced[0::2] = cps
