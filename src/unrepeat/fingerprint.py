@@ -36,8 +36,8 @@ character is looked up once in Python, to find what the matching key turns
 it into (a memo table over code points, shared by all calls). A character
 is "fast" when its NFKC form cannot merge with its neighbours; the kernel
 then builds the key by table lookups, folds runs of separators, strips the
-ends, hashes the 4-grams and counts the 64 bits in 4-bit then 8-bit lanes
-(SWAR). Texts holding a character that can merge with its neighbours under
+ends, hashes the 4-grams and counts the 64 bits in 8-bit lanes (SWAR: eight
+words, word j holding in byte m the count of bit 8m + j). Texts holding a character that can merge with its neighbours under
 NFKC (a lone combining mark, a Hangul jamo) get their key from
 `matching_key`, and only the hashing is batched. Two kernels compute the
 same bits: numba (``KERNEL == "numba"``), compiled on first use and cached
@@ -156,7 +156,7 @@ def simhash_many(texts: Sequence[str]) -> np.ndarray:
     if retry.size:  # learn the new characters, then run those texts again
         cps, offsets = _pack([texts[i] for i in retry.tolist()])
         with _LOCK:
-            _CHARS.learn(np.unique(cps[_CHARS.table[cps] >= _PENDING]))
+            _CHARS.learn(np.unique(cps[_CHARS.table[cps] == _UNKNOWN]))
         part = np.zeros(retry.size, dtype=np.uint64)
         flags[retry] = _run(cps, offsets, part)
         out[retry] = part
@@ -189,8 +189,7 @@ _MULTI = 0x8000_0000
 _MULTI_CAPACITY = 1 << 20  # code points; allocated lazily by the OS, never moved
 _MAX_MULTI = 31
 _SPECIAL = 0xFFFF_FFF0
-_SLOW = 0xFFFF_FFFD  # the key of a text holding it comes from matching_key
-_PENDING = 0xFFFF_FFFE
+_SLOW = 0xFFFF_FFFE  # the key of a text holding it comes from matching_key
 _UNKNOWN = 0xFFFF_FFFF
 _GAP = 0x20  # a run of dropped characters becomes one space
 _SLOW_TEXT, _NEW_CHAR = 1, 2  # flags of texts the kernel leaves to the caller
@@ -298,26 +297,30 @@ def _composing_followers() -> frozenset[int]:
 
 
 _CHARS = _CharTable()
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()
 
 
 # --- kernel selection ---------------------------------------------------------------
 
 _kernel_name: str | None = None
 _numba_kernels: dict[str, Any] = {}
+#: Why numba is not used, when it was wanted but failed to import.
+numba_error: str | None = None
 
 
 def kernel() -> str:
     """The active kernel, ``"numba"`` or ``"numpy"`` (imports numba on first use)."""
-    global _kernel_name
-    if _kernel_name is None:
-        _kernel_name = "numpy"
-        if os.environ.get("UNREPEAT_KERNEL", "").strip().lower() != "numpy":
-            try:
-                _load_numba()
-                _kernel_name = "numba"
-            except ImportError:
-                pass
+    global _kernel_name, numba_error
+    with _LOCK:
+        if _kernel_name is None:
+            name = "numpy"
+            if os.environ.get("UNREPEAT_KERNEL", "").strip().lower() != "numpy":
+                try:
+                    _load_numba()
+                    name = "numba"
+                except Exception as error:  # numba missing, or broken for this Python/numpy
+                    numba_error = f"{type(error).__name__}: {error}"
+            _kernel_name = name
     return _kernel_name
 
 
@@ -451,7 +454,7 @@ def _nb_simhash(cps, offsets, table, multi, space, max_len, raw, out, flags):  #
     with unsigned integers, which spares numba's negative-index handling.
     """
     n = offsets.size - 1
-    capacity = _GROUP
+    capacity = min(_GROUP, cps.size * max_len + 32 * n + 64)
     key = np.zeros(capacity, dtype=np.uint32)
     hashes = np.zeros(capacity, dtype=np.uint64)
     counts = np.zeros(64, dtype=np.int64)
@@ -480,13 +483,13 @@ def _nb_simhash(cps, offsets, table, multi, space, max_len, raw, out, flags):  #
                     key[k] = cps[p]
                     k += one
             else:
-                last = _U(0)  # the last code point written, to fold runs of gaps
+                prev = _U(0)  # the last code point written, to fold runs of gaps
                 for p in range(_U(offsets[t]), _U(offsets[t + 1])):
                     v = table[cps[p]]
                     if v < _MULTI:
                         key[k] = v
-                        k += one if (v != _GAP or last != _GAP) else _U(0)
-                        last = v
+                        k += one if (v != _GAP or prev != _GAP) else _U(0)
+                        prev = v
                     elif v < _SPECIAL:
                         size = v & 31
                         if size > max_len:  # learnt after this call began
@@ -496,8 +499,8 @@ def _nb_simhash(cps, offsets, table, multi, space, max_len, raw, out, flags):  #
                         for q in range(at, at + _U(size)):
                             x = multi[q]
                             key[k] = x
-                            k += one if (x != _GAP or last != _GAP) else _U(0)
-                            last = x
+                            k += one if (x != _GAP or prev != _GAP) else _U(0)
+                            prev = x
                     else:
                         flags[t] = _SLOW_TEXT if v == _SLOW else _NEW_CHAR
                         break
@@ -513,14 +516,14 @@ def _nb_simhash(cps, offsets, table, multi, space, max_len, raw, out, flags):  #
             hi[t] = k
             end = (int(k) + 31) & ~31
             t += 1
-        last = t
-        region[last] = end
+        stop = t
+        region[stop] = end
         # (2) hashes of every 4-gram position of the buffer
         for p in range(_U(max(end - 3, 0))):
             w = _U(key[p]) | (_U(key[p + one]) << _S21) | (_U(key[p + _U(2)]) << _S42)
             hashes[p] = _fmix(_fmix(_H4 ^ w) ^ _U(key[p + _U(3)]))
         # (3) counts per text
-        for t in range(first, last):
+        for t in range(first, stop):
             if flags[t]:
                 continue
             size = hi[t] - lo[t]
@@ -532,7 +535,7 @@ def _nb_simhash(cps, offsets, table, multi, space, max_len, raw, out, flags):  #
             for p in range(hi[t] - 3, region[t + 1]):
                 hashes[p] = 0
             out[t] = _accumulate(hashes, region[t], region[t + 1], size - 3, counts)
-        first = last
+        first = stop
 
 
 # --- numpy kernel --------------------------------------------------------------------
