@@ -361,41 +361,80 @@ def _context(covered: list[bool], lo: int, hi: int) -> int:
     return n
 
 
-def _side_score(doc: _Document, covered: list[bool], seg: Segment, side: int) -> tuple[float, ...]:
-    """Higher is better: the most complete copy, then the best formed, then the one
-    set in more unrepeated text (an article rather than a teaser), then the earliest.
-
-    A sentence of this copy that the other copy holds in its text, split or
-    glued differently (a hard-wrapped fragment, "fooBar"), adds nothing to
-    its completeness.
-    """
-    lo, hi = seg.a_span if side == 0 else seg.b_span
-    keep = doc.config.keep
-    if keep is Keep.FIRST:
-        return (-lo,)
-    if keep is Keep.LAST:
-        return (lo,)
-    matched = {m[side] for m in seg.matches}
-    other = range(*(lambda x: (x[0], x[1] + 1))(seg.b_span if side == 0 else seg.a_span))
+def _completeness(doc: _Document, lo: int, hi: int, matched: set[int], other: tuple[int, int]) -> int:
+    """How many distinct sentences the copy ``lo..hi`` holds. A sentence no
+    match covers but whose text the other copy ``other`` holds, split or glued
+    differently (a hard-wrapped fragment, "fooBar"), adds nothing."""
     hay = None
-    clusters = set()
+    clusters: set[int] = set()
     for k in range(lo, hi + 1):
         c = int(doc.cid[k])
         if c < 0 or c in clusters:
             continue
         if k not in matched:
             if hay is None:
-                hay = "".join(doc.units[x].key for x in other).replace(" ", "")
+                hay = "".join(doc.units[x].key for x in range(other[0], other[1] + 1)).replace(" ", "")
             if doc.units[k].key.replace(" ", "") in hay:
                 continue
         clusters.add(c)
-    paras = sorted({doc.units[k].para for k in range(lo, hi + 1)})
-    repairs = sum(doc.norm.paragraphs[p].repairs for p in paras)
-    # A repeated sentence that shares its paragraph with other sentences stays
-    # rather than its copy standing alone: cutting it out would leave a fragment.
-    embedded = doc.para_sizes[paras[0]] - 1 if len(seg.matches) == 1 else 0
-    shape = -abs(math.log((hi - lo + 1) / len(paras) / 2.5))
-    return (len(clusters), -repairs, embedded, _context(covered, lo, hi), round(shape, 6), -lo)
+    return len(clusters)
+
+
+class _Scorer:
+    """Scores the two copies of each passage; higher is better.
+
+    First the more complete copy, judged over its region (the copies that
+    overlap it merged: a teaser's two paragraphs lose to the whole article
+    they open), then over the copy itself; then the better formed (fewer
+    repairs: glued, wrapped, mojibake, cut short); then the one embedded in
+    a paragraph (for a single sentence); then the one set in more unrepeated
+    text; then a plausible paragraph shape; then the earliest.
+    """
+
+    def __init__(self, doc: _Document, segments: list[Segment]) -> None:
+        self.doc = doc
+        self.covered = [False] * len(doc.units)
+        self.matched: set[int] = set()
+        spans = []
+        for seg in segments:
+            for lo, hi in (seg.a_span, seg.b_span):
+                self.covered[lo : hi + 1] = [True] * (hi - lo + 1)
+                spans.append((lo, hi))
+            for a, b, _ in seg.matches:
+                self.matched.update((a, b))
+        self.regions: list[tuple[int, int]] = []
+        for lo, hi in sorted(spans):
+            if self.regions and lo <= self.regions[-1][1]:
+                self.regions[-1] = (self.regions[-1][0], max(self.regions[-1][1], hi))
+            else:
+                self.regions.append((lo, hi))
+        self._starts = [lo for lo, _ in self.regions]
+        self._region_cache: dict[tuple[int, int], int] = {}
+
+    def _region(self, pos: int) -> int:
+        return bisect_right(self._starts, pos) - 1
+
+    def score(self, seg: Segment, side: int) -> tuple[float, ...]:
+        doc = self.doc
+        lo, hi = seg.a_span if side == 0 else seg.b_span
+        if doc.config.keep is Keep.FIRST:
+            return (-lo,)
+        if doc.config.keep is Keep.LAST:
+            return (lo,)
+        other = seg.b_span if side == 0 else seg.a_span
+        mine, theirs = self._region(lo), self._region(other[0])
+        if (mine, theirs) not in self._region_cache:
+            self._region_cache[(mine, theirs)] = _completeness(
+                doc, *self.regions[mine], self.matched, self.regions[theirs])
+        region = self._region_cache[(mine, theirs)]
+        own = _completeness(doc, lo, hi, {m[side] for m in seg.matches}, other)
+        paras = sorted({doc.units[k].para for k in range(lo, hi + 1)})
+        repairs = sum(doc.norm.paragraphs[p].repairs for p in paras)
+        # A repeated sentence that shares its paragraph with other sentences stays
+        # rather than its copy standing alone: cutting it out would leave a fragment.
+        embedded = doc.para_sizes[paras[0]] - 1 if len(seg.matches) == 1 else 0
+        shape = -abs(math.log((hi - lo + 1) / len(paras) / 2.5))
+        return (region, own, -repairs, embedded, _context(self.covered, lo, hi), round(shape, 6), -lo)
 
 
 def decide(doc: _Document, segments: list[Segment]) -> dict[int, Decision]:
@@ -403,31 +442,43 @@ def decide(doc: _Document, segments: list[Segment]) -> dict[int, Decision]:
 
     Larger passages are decided first. In each pair of copies the worse copy
     loses the sentences the better copy holds, as long as that sentence of the
-    better copy is still there; a removed sentence points at the sentence it
-    copies, and chains of such pointers end at a sentence that stays.
+    better copy is still there (or, for one sentence repeated back to back,
+    points on to one that is). A removed sentence points at the sentence it
+    copies; no pointer closes a loop, so every chain ends at a sentence that
+    stays.
     """
-    covered = [False] * len(doc.units)
-    for seg in segments:
-        for lo, hi in (seg.a_span, seg.b_span):
-            covered[lo : hi + 1] = [True] * (hi - lo + 1)
+    scorer = _Scorer(doc, segments)
     order = sorted(segments, key=lambda seg: (-len(seg.matches), seg.matches[0][0], seg.matches[0][1]))
     partner: dict[int, int] = {}
     reason: dict[int, Reason] = {}
+
+    def kept_copy(unit: int) -> int:
+        """Follow the pointers to the sentence that stays (compressing the path)."""
+        root = unit
+        while root in partner:
+            root = partner[root]
+        while unit != root:
+            partner[unit], unit = root, partner[unit]
+        return root
+
     for seg in order:
-        a_score = _side_score(doc, covered, seg, 0)
-        b_score = _side_score(doc, covered, seg, 1)
+        a_score = scorer.score(seg, 0)
+        b_score = scorer.score(seg, 1)
         b_wins = b_score > a_score
         for a, b, _ in seg.matches:
             loser, winner = (a, b) if b_wins else (b, a)
-            if loser in partner or winner in partner:
+            if loser in partner:
+                continue
+            # A copy that went already keeps nothing alive, except along a run of
+            # the same sentence repeated back to back ("X. X. X."), which
+            # collapses like uniq.
+            if winner in partner and not (b == a + 1 and doc.cid[a] == doc.cid[b]):
+                continue
+            if kept_copy(winner) == loser:
                 continue
             partner[loser] = winner
             reason[loser] = seg.reason
-    decisions: dict[int, Decision] = {}
-    for unit, kept in partner.items():
-        while kept in partner:
-            kept = partner[kept]
-        decisions[unit] = Decision(unit, kept, kept, reason[unit])
+    decisions = {unit: Decision(unit, kept_copy(unit), kept_copy(unit), reason[unit]) for unit in list(partner)}
     _keep_atomic_paragraphs(doc, decisions)
     _remove_glued_leftovers(doc, segments, decisions)
     _collapse_new_stutters(doc, decisions)

@@ -210,6 +210,8 @@ def _wrapped(lines: list[str]) -> list[bool]:
             return joins
     if sum(1 for line in lines if _LIST_ITEM.match(line)) >= 2:  # a list of long items
         return joins
+    if sum(1 for line in lines[:-1] if line.endswith(_TERMINAL)) * 2 > len(lines) - 1:
+        return joins  # lines that end sentences: one per line, not wrapped
     if len(lines) == 2 and lines[0].endswith(_TERMINAL):
         return joins
     return [True] * (len(lines) - 1)
@@ -251,8 +253,25 @@ class _Builder:
             pieces, spaces, glued = _edit_line(line.text, config.whitespace, config.glued_sentences)
             fixes["whitespace"] += spaces
             fixes["glued_sentences"] += glued
-        if line.changed:  # ftfy or NFC changed the line: map it linearly
-            self.add("".join(p[0] for p in pieces), line.raw_start, line.raw_end, exact=False)
+        if line.changed:
+            # ftfy or NFC changed the line: the common head and tail map exactly,
+            # the changed middle linearly.
+            raw = self.raw[line.raw_start : line.raw_end]
+            head = _common_prefix(raw, line.text)
+            tail = min(_common_prefix(raw[::-1], line.text[::-1]), len(raw) - head, len(line.text) - head)
+            middle = (head, len(line.text) - tail)
+
+            def to_raw(pos: int) -> int:
+                if pos <= middle[0]:
+                    return line.raw_start + pos
+                if pos >= middle[1]:
+                    return line.raw_end - (len(line.text) - pos)
+                span = len(raw) - head - tail
+                return line.raw_start + head + (pos - head) * span // max(1, middle[1] - middle[0])
+
+            for text, start, end, exact in pieces:
+                inside = end <= middle[0] or start >= middle[1]
+                self.add(text, to_raw(start), to_raw(end), exact and inside)
         else:
             for text, start, end, exact in pieces:
                 self.add(text, line.raw_start + start, line.raw_start + end, exact)
@@ -299,6 +318,15 @@ def _edit_line(text: str, whitespace: bool, glue: bool) -> tuple[list[tuple[str,
     if pos < len(text):
         pieces.append((text[pos:], pos, len(text), True))
     return pieces, spaces, glued
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """The length of the common prefix of two strings."""
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
 
 
 def _join_char(left: str, right: str) -> str:
