@@ -129,6 +129,14 @@ def test_a_batch_agrees_with_each_text_alone(kernel, batch):
     assert [int(v) for v in fps] == [expected(t) for t in batch]
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=FIXTURES_OK)
+@given(batch=st.lists(texts, max_size=12), slice_size=st.integers(1, 30))
+def test_a_batch_cut_into_slices_agrees(kernel, monkeypatch, batch, slice_size):
+    monkeypatch.setattr(fingerprint, "_SLICE", slice_size)
+    assert [int(v) for v in simhash_many(batch)] == [expected(t) for t in batch]
+    assert [int(v) for v in simhash_many(tuple(batch))] == [expected(t) for t in batch]
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=FIXTURES_OK)
 @given(batch=st.lists(texts, min_size=1, max_size=6))
 def test_a_fresh_table_learns_every_character(kernel, fresh_table, batch):

@@ -149,8 +149,20 @@ def simhash_many(texts: Sequence[str]) -> np.ndarray:
     (dtype('uint64'), True)
     """
     out = np.zeros(len(texts), dtype=np.uint64)
-    if not texts:
+    if not len(texts):
         return out
+    # slices of about _SLICE code points bound the memory of the joined copies
+    ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
+    cuts = np.unique(np.searchsorted(ends, np.arange(_SLICE, ends[-1], _SLICE), "left") + 1)
+    bounds = [0, *cuts[cuts < len(texts)].tolist(), len(texts)]
+    for first, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        part = texts[first:stop] if isinstance(texts, (list, tuple)) else list(texts[first:stop])
+        out[first:stop] = _simhash_slice(part)
+    return out
+
+
+def _simhash_slice(texts: Sequence[str]) -> np.ndarray:
+    out = np.zeros(len(texts), dtype=np.uint64)
     flags = _run(*_pack(texts), out)
     retry = np.flatnonzero(flags == _NEW_CHAR)
     if retry.size:  # learn the new characters, then run those texts again
@@ -380,6 +392,7 @@ _BYTE = _U(0xFF)
 _BLOCK = 224  # features per round of 8-bit lanes: a multiple of 32, at most 255
 _GROUP = 1 << 15  # code points of keys per group in the numba kernel: buffers that stay in L2
 _NP_GROUP = 1 << 16  # code points per chunk in the numpy kernel
+_SLICE = 1 << 18  # code points per call of a kernel
 _H4 = _U(_fmix64(_SEED ^ WIDTH))
 
 
