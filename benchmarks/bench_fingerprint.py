@@ -78,7 +78,7 @@ def with_kernel(name: str, run: Callable[[], object]) -> Callable[[], object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=Path, default=ARTICLES, help="articles.jsonl (default: %(default)s)")
-    parser.add_argument("--repeat", type=int, default=7, help="runs per implementation, the fastest counts")
+    parser.add_argument("--repeat", type=int, default=15, help="runs per implementation, the fastest counts")
     args = parser.parse_args()
 
     texts = paragraphs(args.articles)
