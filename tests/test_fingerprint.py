@@ -237,3 +237,14 @@ def test_no_character_above_the_scanned_planes_has_a_canonical_decomposition():
     above = [c for c in range(fingerprint._SCANNED_PLANES, 0x110000) if unicodedata.decomposition(chr(c))]
     assert [hex(c) for c in above if not unicodedata.decomposition(chr(c)).startswith("<")] == []
     assert fingerprint._fast_char(0x30000) is False  # left to matching_key all the same
+
+
+def test_threads_learning_new_characters_at_once_agree(kernel, fresh_table):
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(11)
+    batches = [["".join(rng.choice(TRICKY + list("abc "), 50)) for _ in range(30)] for _ in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(simhash_many, batches))
+    for batch, fps in zip(batches, results, strict=True):
+        assert [int(v) for v in fps] == [expected(t) for t in batch]
