@@ -10,10 +10,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from itertools import zip_longest
@@ -140,8 +141,12 @@ def clean_command(
         sources = find_inputs(args, None if input_format == "auto" else Format(input_format))
         outputs, reports = _targets(args, sources, output, report, diff)
         items = _items(sources, text_field, id_field, skip_errors=on_error == "skip")
-        sink: _Sink = _DiffView(_use_color(color)) if diff else _Files(outputs, reports, config, text_field)
-        summary = _run(sources, items, config, jobs, sink, quiet)
+        if diff:
+            sink: _Sink = _DiffView(color if color is not None else sys.stdout.isatty())
+        else:
+            sink = _Files(outputs, reports, config, text_field)
+        with _sigterm_unwinds():
+            summary = _run(sources, items, config, jobs, sink, quiet)
     except FileError as exc:
         raise DataError(str(exc)) from None
     except BrokenPipeError:
@@ -172,10 +177,12 @@ def _targets(
         if STDIN in args:
             raise click.UsageError("standard input (-) cannot be combined with other inputs")
         relatives = [s.relative for s in sources if s.relative is not None]
-        outputs: list[Path | None] = [_directory(output, "--output") / r for r in relatives]
+        output_dir = _directory(output, "--output")
+        outputs: list[Path | None] = [output_dir / r for r in relatives]
         reports: list[Path | None] = [None] * len(sources)
         if report is not None:
-            reports = [_directory(report, "--report") / _report_name(r, s.format) for r, s in zip(relatives, sources)]
+            report_dir = _directory(report, "--report")
+            reports = [report_dir / _report_name(r, s.format) for r, s in zip(relatives, sources, strict=True)]
     else:
         (source,) = sources
         outputs = [None if output in (None, STDIN) else _file(output, source.relative, "--output")]
@@ -247,8 +254,8 @@ def _items(sources: list[Source], text_field: str, id_field: str, skip_errors: b
     for index, source in enumerate(sources):
         yield _Item(_Kind.BEGIN, index)
         if source.format is Format.TEXT:
-            text, invalid = read_text(source)
-            yield _Item(_Kind.DOC, index, text, source.name, invalid_utf8=invalid)
+            whole, invalid = read_text(source)
+            yield _Item(_Kind.DOC, index, whole, source.name, invalid_utf8=invalid)
         else:
             for line in read_jsonl(source):
                 text, error = _record_text(line, text_field)
@@ -323,7 +330,7 @@ class _Sink(Protocol):
 def _run(sources: list[Source], items: Iterator[_Item], config: Config, jobs: int, sink: _Sink, quiet: bool) -> _Summary:
     """Clean the items into the sink, with warnings and progress on stderr."""
     summary = _Summary()
-    progress = _Progress(enabled=not quiet and click.get_text_stream("stderr").isatty())
+    progress = _Progress(enabled=not quiet and sys.stderr.isatty())
     try:
         with contextlib.closing(clean_documents(items, config, jobs)) as results:
             for item, result in results:
@@ -403,7 +410,7 @@ class _DiffView:
 
     def __init__(self, color: bool) -> None:
         self._color = color
-        self._stream = click.get_binary_stream("stdout")
+        self._stream = sys.stdout.buffer
 
     def document(self, item: _Item, result: CleanResult, where: str) -> None:
         header = f"==> {where}" + ("" if item.record is None or item.id is None else f" (id {item.id})") + " <=="
@@ -434,25 +441,38 @@ class _DiffView:
         pass
 
 
-def _use_color(color: bool | None) -> bool:
-    if color is not None:
-        return color
-    return click.get_text_stream("stdout").isatty()
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM (``kill``, a timeout) unwinds like Ctrl-C, so no temporary file is left."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 class _Progress:
     """A documents / MB counter on stderr, for runs longer than a second; warnings go around it."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, clock: Callable[[], float] = time.monotonic) -> None:
         self._enabled = enabled
-        self._next = time.monotonic() + 1.0
+        self._clock = clock
+        self._next = clock() + 1.0
         self._shown = False
 
     def update(self, summary: _Summary) -> None:
-        if not self._enabled or time.monotonic() < self._next:
+        if not self._enabled or self._clock() < self._next:
             return
-        self._next = time.monotonic() + 0.2
-        click.echo(f"\r{summary.documents} documents, {summary.bytes_in / 1e6:.1f} MB", err=True, nl=False)
+        self._next = self._clock() + 0.2
+        self._write(f"\r{summary.documents} documents, {summary.bytes_in / 1e6:.1f} MB")
         self._shown = True
 
     def warn(self, message: str) -> None:
@@ -461,8 +481,13 @@ class _Progress:
 
     def clear(self) -> None:
         if self._shown:
-            click.echo("\r\x1b[K", err=True, nl=False)
+            self._write("\r\x1b[K")  # to the start of the line, and erase it
             self._shown = False
+
+    @staticmethod
+    def _write(text: str) -> None:
+        sys.stderr.write(text)
+        sys.stderr.flush()
 
 
 # ------------------------------------------------------------------ verify
@@ -557,8 +582,10 @@ def _verify_jsonl(source: Source, report_source: Source, output: Source, text_fi
         except _Mismatch as exc:
             raise DataError(f"{where}: {exc}") from None
         out = next(outputs, None)
-        if out is None or out.record is None:
-            raise DataError(f"{where}: {output.name} has no record for it" if out is None else f"{output.name}:{out.number}: {out.error}")
+        if out is None:
+            raise DataError(f"{where}: {output.name} has no record for it")
+        if out.record is None:
+            raise DataError(f"{output.name}:{out.number}: {out.error}")
         if out.record != expected or list(out.record) != list(expected):
             raise DataError(f"{where}: {output.name}:{out.number} {_record_difference(out.record, expected, text_field)}")
         count += 1
@@ -588,7 +615,7 @@ def _replay(text: str, report: Mapping[str, object]) -> str:
 
 
 def _first_difference(a: Sequence[object], b: Sequence[object]) -> int:
-    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
 
 
 def _record_difference(actual: Mapping[str, object], expected: Mapping[str, object], text_field: str) -> str:

@@ -88,7 +88,7 @@ def _parallel(work: Callable[[str], CleanResult], documents: Iterable[D], jobs: 
     items = iter(documents)
     failure: Exception | None = None
     context = multiprocessing.get_context(start_method)
-    with context.Pool(jobs, initializer=_ignore_sigint) as pool:
+    with context.Pool(jobs, initializer=_worker_signals) as pool:
         in_flight: deque[tuple[list[D], Iterator[CleanResult]]] = deque()
         while failure is None:
             batch, failure = _take(items, jobs * _BATCH_PER_JOB, _BATCH_CHARS)
@@ -125,6 +125,9 @@ def _paired(batch: list[D], results: Iterator[CleanResult]) -> Results[D]:
         yield doc, None if doc.text is None else next(results)
 
 
-def _ignore_sigint() -> None:
-    """In workers: Ctrl-C is the parent's to handle (it stops the pool)."""
+def _worker_signals() -> None:
+    """In workers: Ctrl-C is the parent's to handle (it stops the pool), and
+    SIGTERM (from stopping the pool) ends a worker at once, whatever handler
+    the parent had."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)

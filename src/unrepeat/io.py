@@ -26,7 +26,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePath
-from typing import IO, NamedTuple, Protocol, TypeVar
+from typing import IO, NamedTuple, Protocol, TypeVar, cast
 
 import zstandard
 
@@ -196,7 +196,7 @@ def read_jsonl(source: Source) -> Iterator[JsonLine]:
 
 def parse_line(line: bytes, number: int) -> JsonLine | None:
     """One JSONL line parsed; None for a blank line."""
-    text, invalid = decode(line)
+    text, invalid = decode(line.rstrip(b"\r\n"))
     if not text.strip():
         return None
     try:
@@ -234,10 +234,10 @@ def open_input(source: Source) -> Iterator[IO[bytes]]:
 
 def _decompressing(raw: IO[bytes], kind: str | None) -> IO[bytes]:
     if kind == "gz":
-        return gzip.GzipFile(fileobj=raw, mode="rb")
+        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
     if kind == "zst":
         return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=False)
-    return _Unclosed(raw)
+    return cast(IO[bytes], _Unclosed(raw))
 
 
 def _read_head(stream: IO[bytes]) -> bytes:
@@ -414,7 +414,7 @@ def _create_temp(path: Path) -> tuple[Path, int]:
 
 def _compressing(file: IO[bytes], kind: str | None) -> IO[bytes]:
     if kind == "gz":
-        return gzip.GzipFile(filename="", mode="wb", fileobj=file, compresslevel=6, mtime=0)
+        return cast(IO[bytes], gzip.GzipFile(filename="", mode="wb", fileobj=file, compresslevel=6, mtime=0))
     if kind == "zst":
         return zstandard.ZstdCompressor(level=3).stream_writer(file, closefd=False)  # type: ignore[return-value]
     return file

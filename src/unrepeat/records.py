@@ -126,7 +126,7 @@ def _clean_columns(
     batch: Mapping[str, Sequence[object]], text_field: str, config: Config, id_field: str, report_field: str | None
 ) -> dict[str, object]:
     if text_field not in batch:
-        raise KeyError(f'no "{text_field}" column; the columns are {", ".join(map(repr, batch))}')
+        raise KeyError(f'no "{text_field}" column; the columns are {", ".join(map(str, batch))}')
     texts = batch[text_field]
     ids = batch[id_field] if id_field in batch else [None] * len(texts)
     documents = []

@@ -1,0 +1,453 @@
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import zstandard
+from click.testing import CliRunner
+
+import unrepeat.engine
+from unrepeat import Config, __version__, clean
+from unrepeat.cli import _Progress, _Summary, main
+
+DOUBLED = (
+    "A long sentence with many words in it that repeats here. "
+    "Another long sentence follows it right after that.\n\n"
+)
+TEXTS = [
+    "First document.\n\nIt has   two paragraphs.",
+    "",
+    DOUBLED * 2,
+    "Caf\u00e9 cr\u00e8me, \u201cquoted\u201d.\n",
+    "Line one.\nLine one.\nLine two.",
+]
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
+def run(*args: str, input: str | bytes | None = None):
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def records(n: int = 10) -> list[dict]:
+    return [{"id": i, "text": TEXTS[i % len(TEXTS)], "meta": {"n": i}} for i in range(n)]
+
+
+def write_jsonl(path: str, rows: list[dict]) -> None:
+    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+    if path.endswith(".gz"):
+        data = gzip.compress(data)
+    elif path.endswith(".zst"):
+        data = zstandard.ZstdCompressor().compress(data)
+    Path(path).write_bytes(data)
+
+
+def read_lines(path: str) -> list[dict]:
+    data = Path(path).read_bytes()
+    if path.endswith(".gz"):
+        data = gzip.decompress(data)
+    elif path.endswith(".zst"):
+        data = zstandard.ZstdDecompressor().decompressobj().decompress(data)
+    return [json.loads(line) for line in data.decode().splitlines()]
+
+
+def files(directory: str = ".") -> list[str]:
+    return sorted(str(p.relative_to(directory)) for p in Path(directory).rglob("*") if p.is_file())
+
+
+# ------------------------------------------------------------------ group
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.output == f"unrepeat, version {__version__}\n"
+
+
+def test_help_shows_the_commands_and_examples():
+    result = run("--help")
+    assert result.exit_code == 0
+    assert "clean " in result.output and "verify " in result.output
+    assert "unrepeat clean page.txt > clean.txt" in result.output
+    result = run("clean", "--help")
+    assert result.exit_code == 0
+    assert "  unrepeat clean pages/ -o cleaned/ --report reports/\n" in result.output  # a \b paragraph keeps its lines
+    assert "--on-error [fail|skip]" in result.output
+
+
+# ------------------------------------------------------------- text input
+
+
+def test_a_text_file_is_cleaned_to_stdout_with_a_summary_on_stderr():
+    Path("a.txt").write_text(TEXTS[0], encoding="utf-8")
+    result = run("clean", "a.txt")
+    assert result.exit_code == 0
+    expected = clean(TEXTS[0]).text
+    assert result.stdout == expected
+    summary = f"1 documents, {len(TEXTS[0])} bytes in, {len(expected.encode())} bytes out; removals: "
+    assert result.stderr.startswith(summary)
+
+
+def test_standard_input_is_the_default():
+    result = run("clean", "--quiet", input=TEXTS[3])
+    assert result.exit_code == 0
+    assert result.stdout == clean(TEXTS[3]).text
+    assert result.stderr == ""
+
+
+def test_a_text_file_to_a_file_with_its_report():
+    Path("a.txt").write_text(TEXTS[4], encoding="utf-8")
+    options = ["--keep", "last", "--threshold", "5", "--collapse-short"]
+    result = run("clean", "a.txt", "-o", "out.txt", "--report", "a.json", *options)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    config = Config(keep="last", threshold=5, collapse_short=True)
+    expected = clean(TEXTS[4], config)
+    assert Path("out.txt").read_text(encoding="utf-8") == expected.text
+    assert json.loads(Path("a.json").read_text()) == expected.report("a.txt", config.as_dict())
+    assert files() == ["a.json", "a.txt", "out.txt"]
+
+
+def test_an_empty_document_gives_an_empty_output():
+    Path("empty.txt").write_bytes(b"")
+    result = run("clean", "empty.txt", "-o", "out.txt")
+    assert result.exit_code == 0
+    assert Path("out.txt").read_bytes() == b""
+
+
+def test_an_output_directory_for_one_file_takes_its_name():
+    Path("a.txt").write_text("Some text.", encoding="utf-8")
+    os.mkdir("out")
+    result = run("clean", "a.txt", "-o", "out", "--report", "out")
+    assert result.exit_code == 0
+    assert files("out") == ["a.txt", "a.txt.report.json"]
+
+
+# ------------------------------------------------------------ JSONL input
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz", ".jsonl.zst"])
+def test_jsonl_round_trip(suffix):
+    rows = records(12)
+    write_jsonl("in" + suffix, rows)
+    result = run("clean", "in" + suffix, "-o", "out" + suffix, "--report", "report.jsonl")
+    assert result.exit_code == 0, result.output
+    out = read_lines("out" + suffix)
+    assert [list(r) for r in out] == [["id", "text", "meta"]] * len(rows)
+    assert out == [{**r, "text": clean(r["text"]).text} for r in rows]
+    reports = read_lines("report.jsonl")
+    assert [(r["id"], r["line"]) for r in reports] == [(i, i + 1) for i in range(len(rows))]
+    assert reports[0] == {**clean(rows[0]["text"]).report(0, Config().as_dict()), "line": 1}
+    verified = run("verify", "in" + suffix, "report.jsonl", "out" + suffix)
+    assert (verified.exit_code, verified.output) == (0, f"OK: {len(rows)} documents verified\n")
+
+
+def test_jsonl_from_stdin_to_stdout_with_other_field_names():
+    rows = [{"body": t, "key": f"k{i}"} for i, t in enumerate(TEXTS)]
+    data = "".join(json.dumps(r) + "\n" for r in rows)
+    result = run("clean", "-", "--format", "jsonl", "--text-field", "body", "--id-field", "key", "-q", input=data)
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert out == [{**r, "body": clean(r["body"]).text} for r in rows]
+
+
+def test_jsonl_output_is_the_same_for_any_jobs():
+    write_jsonl("in.jsonl", records(300))
+    one = run("clean", "in.jsonl", "-o", "one.jsonl", "--report", "one.report.jsonl", "--jobs", "1")
+    two = run("clean", "in.jsonl", "-o", "two.jsonl", "--report", "two.report.jsonl", "--jobs", "2")
+    assert one.exit_code == two.exit_code == 0
+    assert Path("one.jsonl").read_bytes() == Path("two.jsonl").read_bytes()
+    assert Path("one.report.jsonl").read_bytes() == Path("two.report.jsonl").read_bytes()
+    assert one.stderr == two.stderr
+
+
+# -------------------------------------------------------------- directory
+
+
+def make_tree() -> None:
+    for name, text in [("pages/a.txt", TEXTS[0]), ("pages/sub/b.txt", TEXTS[2]), ("pages/sub/.draft.txt", "x"),
+                       ("pages/notes.md", "x")]:
+        Path(name).parent.mkdir(parents=True, exist_ok=True)
+        Path(name).write_text(text, encoding="utf-8")
+    write_jsonl("pages/c.jsonl.gz", records(3))
+
+
+def test_a_directory_is_mirrored_under_the_output_directory():
+    make_tree()
+    result = run("clean", "pages", "-o", "out", "--report", "reports")
+    assert result.exit_code == 0, result.output
+    assert files("out") == ["a.txt", "c.jsonl.gz", "sub/b.txt"]
+    assert files("reports") == ["a.txt.report.json", "c.jsonl.gz.report.jsonl", "sub/b.txt.report.json"]
+    assert Path("out/sub/b.txt").read_text(encoding="utf-8") == clean(TEXTS[2]).text
+    assert result.stderr.startswith("5 documents, ")
+    for name in ["a.txt", "sub/b.txt"]:
+        verified = run("verify", f"pages/{name}", f"reports/{name}.report.json", f"out/{name}")
+        assert verified.output == "OK: 1 documents verified\n"
+
+
+def test_a_directory_gives_the_same_output_for_any_jobs():
+    make_tree()
+    assert run("clean", "pages", "-o", "one", "-j", "1").exit_code == 0
+    assert run("clean", "pages", "-o", "two", "-j", "2").exit_code == 0
+    assert files("one") == files("two")
+    for name in files("one"):
+        assert Path("one", name).read_bytes() == Path("two", name).read_bytes()
+
+
+def test_several_inputs_need_an_output_directory():
+    Path("a.txt").write_text("A.", encoding="utf-8")
+    Path("b.txt").write_text("B.", encoding="utf-8")
+    result = run("clean", "a.txt", "b.txt")
+    assert result.exit_code == 2
+    assert result.stderr.endswith("Error: several inputs or a directory need --output DIRECTORY\n")
+    result = run("clean", "a.txt", "b.txt", "-o", "a.txt")
+    assert result.exit_code == 2
+    assert "Error: --output a.txt is a file; several inputs or a directory need a directory\n" in result.stderr
+    assert run("clean", "a.txt", "b.txt", "-o", "out").exit_code == 0
+    assert files("out") == ["a.txt", "b.txt"]
+
+
+def test_an_output_never_overwrites_an_input():
+    Path("a.txt").write_text("A.", encoding="utf-8")
+    result = run("clean", "a.txt", "-o", "a.txt")
+    assert result.exit_code == 2
+    assert "Error: a.txt would overwrite the input a.txt\n" in result.stderr
+    assert Path("a.txt").read_text() == "A."
+
+
+# -------------------------------------------------------------- bad input
+
+
+def test_a_missing_input_is_exit_1():
+    result = run("clean", "missing.txt")
+    assert (result.exit_code, result.stderr) == (1, "Error: missing.txt: no such file\n")
+
+
+@pytest.mark.parametrize("data", [b"text\x00text", gzip.compress(b"hello", mtime=0)])
+def test_a_binary_input_is_refused(data):
+    Path("a.txt").write_bytes(data)
+    result = run("clean", "a.txt", "-o", "out.txt")
+    assert (result.exit_code, result.stderr) == (1, "Error: a.txt: looks like a binary file, not text\n")
+    assert files() == ["a.txt"]
+
+
+def test_invalid_utf8_is_replaced_counted_and_warned():
+    Path("a.txt").write_bytes(b"Caf\xe9 au lait.\xff\n")
+    result = run("clean", "a.txt", "-o", "out.txt", "--report", "a.json")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("Warning: a.txt: 2 invalid UTF-8 sequences replaced with U+FFFD\n")
+    assert "; invalid UTF-8 sequences replaced: 2" in result.stderr
+    assert json.loads(Path("a.json").read_text())["invalid_utf8"] == 2
+    assert "\ufffd" in Path("out.txt").read_text(encoding="utf-8")
+
+    Path("b.jsonl").write_bytes(b'{"text": "fine"}\n{"text": "caf\xe9"}\n')
+    result = run("clean", "b.jsonl", "-o", "out.jsonl", "--report", "b.report.jsonl")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("Warning: b.jsonl:2: 1 invalid UTF-8 sequences replaced with U+FFFD\n")
+    assert [r.get("invalid_utf8") for r in read_lines("b.report.jsonl")] == [None, 1]
+
+
+BAD_LINES = [
+    ('{"id": 1, "text": "ok"}\n{"id": 2, "text": "ok"\n',
+     "Error: d.jsonl:2: invalid JSON: Expecting ',' delimiter (column 23)"),
+    ('{"id": 1, "body": "x"}\n', 'Error: d.jsonl:1: no "text" field'),
+    ('{"id": 1, "text": null}\n', 'Error: d.jsonl:1: "text" must be a string, got None'),
+    ('["text"]\n', "Error: d.jsonl:1: expected a JSON object, got list"),
+]
+
+
+@pytest.mark.parametrize(("data", "message"), BAD_LINES)
+def test_a_bad_record_stops_the_run_and_leaves_no_output(data, message):
+    Path("d.jsonl").write_text(data, encoding="utf-8")
+    Path("old.jsonl").write_text("old\n", encoding="utf-8")
+    result = run("clean", "d.jsonl", "-o", "out.jsonl.gz", "--report", "report.jsonl")
+    assert (result.exit_code, result.stderr) == (1, message + "\n")
+    assert files() == ["d.jsonl", "old.jsonl"]
+    result = run("clean", "d.jsonl", "-o", "old.jsonl")
+    assert result.exit_code == 1
+    assert Path("old.jsonl").read_text() == "old\n"
+    assert files() == ["d.jsonl", "old.jsonl"]
+
+
+def test_bad_records_can_be_skipped_and_are_reported():
+    rows = [json.dumps(r) for r in records(4)]
+    lines = [rows[0], '{"id": 9, "text": 5}', "{oops", rows[1], "", rows[2]]
+    Path("d.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run("clean", "d.jsonl", "-o", "out.jsonl", "--report", "report.jsonl", "--on-error", "skip")
+    assert result.exit_code == 0, result.output
+    assert [r["id"] for r in read_lines("out.jsonl")] == [0, 1, 2]
+    reports = read_lines("report.jsonl")
+    assert reports[1] == {"id": 9, "error": '"text" must be a string, got int', "line": 2}
+    assert reports[2]["id"] is None and reports[2]["line"] == 3 and reports[2]["error"].startswith("invalid JSON: ")
+    assert [r["line"] for r in reports] == [1, 2, 3, 4, 6]
+    assert 'Warning: d.jsonl:2: skipped: "text" must be a string, got int\n' in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("3 documents, ")
+    assert result.stderr.splitlines()[-1].endswith("; skipped: 2 records with errors")
+    verified = run("verify", "d.jsonl", "report.jsonl", "out.jsonl")
+    assert (verified.exit_code, verified.output) == (0, "OK: 3 documents verified\n")
+
+
+@pytest.mark.parametrize("exception", [KeyboardInterrupt, RuntimeError])
+def test_a_failure_midway_leaves_the_old_output_and_no_temporary_file(monkeypatch, exception):
+    write_jsonl("in.jsonl", records(20))
+    Path("out.jsonl").write_text("old\n")
+    calls = []
+
+    def failing_clean(text, config=None):
+        calls.append(text)
+        if len(calls) == 5:
+            raise exception("stop")
+        return clean(text, config)
+
+    monkeypatch.setattr(unrepeat.engine, "clean", failing_clean)
+    result = run("clean", "in.jsonl", "-o", "out.jsonl", "--report", "report.jsonl")
+    assert result.exit_code == 1
+    assert len(calls) == 5
+    assert Path("out.jsonl").read_text() == "old\n"
+    assert files() == ["in.jsonl", "out.jsonl"]
+
+
+def test_usage_errors_are_exit_2():
+    Path("a.txt").write_text("A.", encoding="utf-8")
+    for args, message in [
+        (["--threshold", "65"], "Error: threshold must be between 0 and 64, got 65"),
+        (["--scope", "corpus"], "Error: Invalid value for '--scope'"),
+        (["--jobs", "0"], "Error: Invalid value for '-j' / '--jobs'"),
+        (["--diff", "-o", "out.txt"], "Error: --diff only shows what would be removed"),
+        (["--report", "-"], "Error: --report needs a file or directory path, not -"),
+    ]:
+        result = run("clean", "a.txt", *args)
+        assert result.exit_code == 2, args
+        assert message in result.stderr, args
+    assert files() == ["a.txt"]
+
+
+# ------------------------------------------------------------------- diff
+
+
+def test_diff_shows_the_normalized_text_and_writes_nothing():
+    Path("a.txt").write_text(TEXTS[0], encoding="utf-8")
+    result = run("clean", "a.txt", "--diff", "-q")
+    assert result.exit_code == 0
+    expected = clean(TEXTS[0])
+    assert result.stdout.startswith("==> a.txt <==\n")
+    assert result.stdout.replace("[-", "").replace("-]", "") == "==> a.txt <==\n" + expected.normalized
+    assert files() == ["a.txt"]
+
+
+# Depends on the real `clean`: the second copy of an obviously doubled
+# document goes. Find these with `pytest -k real_clean`.
+def test_real_clean_removes_the_second_copy_of_a_doubled_document():
+    Path("a.txt").write_text(DOUBLED * 2, encoding="utf-8")
+    result = run("clean", "a.txt", "-o", "out.txt", "--report", "a.json")
+    assert result.exit_code == 0
+    assert Path("out.txt").read_text() == DOUBLED.rstrip("\n") + "\n"
+    assert "removals: none" not in result.stderr
+    assert run("verify", "a.txt", "a.json", "out.txt").exit_code == 0
+    diff = run("clean", "a.txt", "--diff").stdout
+    assert diff.count("[-") == 1 and "\x1b[" not in diff
+    coloured = run("clean", "a.txt", "--diff", "--color").stdout
+    assert "\x1b[9m" in coloured and "\x1b[31m" in coloured and "[-" not in coloured
+
+
+# ----------------------------------------------------------------- verify
+
+
+def cleaned_text_file() -> None:
+    Path("a.txt").write_text(TEXTS[4], encoding="utf-8")
+    assert run("clean", "a.txt", "-o", "out.txt", "--report", "a.json").exit_code == 0
+
+
+def test_verify_catches_a_changed_output():
+    cleaned_text_file()
+    text = Path("out.txt").read_text()
+    Path("out.txt").write_text(text[:3] + "X" + text[4:])
+    result = run("verify", "a.txt", "a.json", "out.txt")
+    assert (result.exit_code, result.stderr) == (1, "Error: a.txt: out.txt differs from the replayed report at byte 3\n")
+
+
+def test_verify_catches_a_tampered_report():
+    cleaned_text_file()
+    report = json.loads(Path("a.json").read_text())
+    digest = report["normalized_sha256"]
+    Path("a.json").write_text(json.dumps({**report, "normalized_sha256": "0" * 64}))
+    result = run("verify", "a.txt", "a.json", "out.txt")
+    assert (result.exit_code, result.stderr) == (
+        1, f"Error: a.txt: the normalized text has sha256 {digest}, the report records {'0' * 64}\n")
+
+    fake = {"reason": "stuttered_line", "start": 0, "end": 3, "input_start": 0, "input_end": 3, "text": "XYZ",
+            "kept_start": 0, "kept_end": 0}
+    Path("a.json").write_text(json.dumps({**report, "removals": [*report["removals"], fake]}))
+    result = run("verify", "a.txt", "a.json", "out.txt")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: a.txt: the removals do not replay: removal span 0-3 ")
+
+    del report["config"]
+    Path("a.json").write_text(json.dumps(report))
+    result = run("verify", "a.txt", "a.json", "out.txt")
+    assert (result.exit_code, result.stderr) == (1, "Error: a.txt: the report records no config\n")
+
+
+def test_verify_names_the_first_jsonl_record_that_differs():
+    write_jsonl("in.jsonl", records(3))
+    assert run("clean", "in.jsonl", "-o", "out.jsonl", "--report", "r.jsonl").exit_code == 0
+    out = read_lines("out.jsonl")
+    out[1]["meta"] = {"n": 99}
+    Path("out.jsonl").write_text("".join(json.dumps(r) + "\n" for r in out))
+    result = run("verify", "in.jsonl", "r.jsonl", "out.jsonl")
+    assert (result.exit_code, result.stderr) == (
+        1, "Error: in.jsonl:2 (id 1): out.jsonl:2 differs from the input record in its other fields or their order\n")
+
+    Path("out.jsonl").write_text("".join(json.dumps(r) + "\n" for r in out[:1]))
+    result = run("verify", "in.jsonl", "r.jsonl", "out.jsonl")
+    assert (result.exit_code, result.stderr) == (1, "Error: in.jsonl:2 (id 1): out.jsonl has no record for it\n")
+
+
+def test_verify_needs_files():
+    result = run("verify", "a.txt", "a.json", "out.txt")
+    assert (result.exit_code, result.stderr) == (1, "Error: a.txt: no such file\n")
+
+
+# ------------------------------------------------------ progress, signals
+
+
+def test_the_progress_counter_waits_a_second_then_keeps_out_of_the_way(capsys):
+    now = 0.0
+    progress = _Progress(enabled=True, clock=lambda: now)
+    summary = _Summary(documents=3, bytes_in=2_500_000)
+    progress.update(summary)
+    assert capsys.readouterr().err == ""
+    now = 1.5
+    progress.update(summary)
+    progress.warn("careful")
+    progress.clear()
+    assert capsys.readouterr().err == "\r3 documents, 2.5 MB\r\x1b[KWarning: careful\n"
+
+
+@pytest.mark.parametrize(("signum", "exit_code"), [(signal.SIGTERM, 143), (signal.SIGINT, 1)])
+def test_a_stopped_run_removes_its_temporary_file(signum, exit_code):
+    Path("out.txt").write_text("old\n")
+    command = [sys.executable, "-c", "from unrepeat.cli import main; main()", "clean", "-", "-o", "out.txt"]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for _ in range(200):  # the output is open while the run waits for stdin
+            if len(files()) > 1:
+                break
+            time.sleep(0.05)
+        assert len(files()) == 2
+        process.send_signal(signum)
+        assert process.wait(timeout=30) == exit_code
+    finally:
+        process.kill()
+        process.stdin.close()
+        process.stderr.close()
+    assert files() == ["out.txt"]
+    assert Path("out.txt").read_text() == "old\n"
