@@ -79,12 +79,19 @@ class Segment:
 
 @dataclass(frozen=True)
 class Decision:
-    """A removed sentence, the kept sentence (or span of sentences) it copies, and why."""
+    """A removed sentence, the kept sentence (or span of sentences) it copies, and why.
+
+    For a copy kept in another document, ``kept_doc`` names it and
+    ``kept_span`` locates the copy in that document's normalized text.
+    """
 
     unit: int
     kept_first: int
     kept_last: int
     reason: Reason
+    kept_doc: str | None = None
+    kept_span: tuple[int, int] | None = None
+    similarity: float | None = None
 
 
 class _UnionFind:
@@ -611,9 +618,9 @@ def _joined_keys(units: list[Unit], kept: list[int]) -> tuple[str, list[int]]:
     return "".join(parts), owners
 
 
-def _removal_spans(doc: _Document, decisions: dict[int, Decision]) -> list[tuple[int, int, Decision]]:
+def _removal_spans(norm: Normalized, units: list[Unit], decisions: dict[int, Decision]) -> list[tuple[int, int, Decision]]:
     """The normalized-text span each removed sentence takes with it, whitespace included."""
-    units, paras, text = doc.units, doc.norm.paragraphs, doc.norm.text
+    paras, text = norm.paragraphs, norm.text
     by_para: dict[int, list[int]] = defaultdict(list)
     for i, u in enumerate(units):
         by_para[u.para].append(i)
@@ -669,32 +676,36 @@ def _add_para(spans: list[tuple[int, int, Decision]], units: list[Unit], members
         spans.append((cuts[k], cuts[k + 1], decisions[owner]))
 
 
-def _merge(doc: _Document, spans: list[tuple[int, int, Decision]]) -> list[Removal]:
+def _merge(norm: Normalized, units: list[Unit], spans: list[tuple[int, int, Decision]]) -> list[Removal]:
     """One removal per stretch of adjacent removed sentences whose kept copies are in order."""
-    units, text, offsets = doc.units, doc.norm.text, doc.norm.offsets
+    text, offsets = norm.text, norm.offsets
     out: list[Removal] = []
     group: list[tuple[int, int, Decision]] = []
+
+    def kept(d: Decision) -> tuple[int, int]:
+        return d.kept_span if d.kept_span is not None else (units[d.kept_first].start, units[d.kept_last].end)
 
     def flush() -> None:
         if not group:
             return
         start, end = group[0][0], group[-1][1]
-        kept_start = units[group[0][2].kept_first].start
-        kept_end = max(units[d.kept_last].end for _, _, d in group)
+        first = group[0][2]
         out.append(Removal(
-            reason=group[0][2].reason, start=start, end=end,
+            reason=first.reason, start=start, end=end,
             input_start=offsets.to_input(start), input_end=offsets.to_input(end),
-            text=text[start:end], kept_start=kept_start, kept_end=kept_end,
-            similarity=min(_unit_similarity(units, d) for _, _, d in group),
+            text=text[start:end], kept_start=kept(first)[0], kept_end=max(kept(d)[1] for _, _, d in group),
+            similarity=min(_unit_similarity(units, d) for _, _, d in group), kept_doc=first.kept_doc,
         ))
         group.clear()
 
     for span in spans:
         if group:
-            prev = group[-1][2]
-            d = span[2]
-            if (span[0] != group[-1][1] or d.reason != prev.reason
-                    or not (prev.kept_first <= d.kept_first <= prev.kept_last + 1)):
+            prev, d = group[-1][2], span[2]
+            if d.kept_doc is None:
+                in_order = prev.kept_doc is None and prev.kept_first <= d.kept_first <= prev.kept_last + 1
+            else:
+                in_order = prev.kept_doc == d.kept_doc and kept(prev)[0] <= kept(d)[0]
+            if span[0] != group[-1][1] or d.reason != prev.reason or not in_order:
                 flush()
         group.append(span)
     flush()
@@ -702,8 +713,40 @@ def _merge(doc: _Document, spans: list[tuple[int, int, Decision]]) -> list[Remov
 
 
 def _unit_similarity(units: list[Unit], d: Decision) -> float:
+    if d.similarity is not None:
+        return d.similarity
     kept = " ".join(units[k].key for k in range(d.kept_first, d.kept_last + 1))
     return similarity(units[d.unit].key, kept)
+
+
+@dataclass
+class Analysis:
+    """A document after the within-document collapse, with what a corpus-wide
+    step needs to go on: its units and which of them were removed."""
+
+    input_chars: int
+    norm: Normalized
+    units: list[Unit]
+    decisions: dict[int, Decision]
+    config: Config
+
+
+def analyze(text: str, config: Config | None = None) -> Analysis:
+    """Normalize one document and decide its within-document removals."""
+    config = config or Config()
+    norm = normalize(text, config)
+    units = make_units(norm, sentences(norm.text, norm.paragraphs), config)
+    doc = _Document(norm, units, config)
+    return Analysis(len(text), norm, units, decide(doc, find_segments(doc)), config)
+
+
+def finish(analysis: Analysis, duplicate_of: str | None = None) -> CleanResult:
+    """The output text and the report of an analysed document."""
+    norm, units = analysis.norm, analysis.units
+    removals = tuple(_merge(norm, units, _removal_spans(norm, units, analysis.decisions)))
+    out = apply_removals(norm.text, removals)
+    stats = {"input_chars": analysis.input_chars, "paragraphs": len(norm.paragraphs), "sentences": len(units)}
+    return CleanResult(out, norm.text, removals, dict(norm.fixes), stats, duplicate_of)
 
 
 def clean(text: str, config: Config | None = None) -> CleanResult:
@@ -713,13 +756,4 @@ def clean(text: str, config: Config | None = None) -> CleanResult:
     >>> r.text, [x.reason.value for x in r.removals]
     ('Stutter line\\n', ['stuttered_line'])
     """
-    config = config or Config()
-    norm = normalize(text, config)
-    sents = sentences(norm.text, norm.paragraphs)
-    units = make_units(norm, sents, config)
-    doc = _Document(norm, units, config)
-    decisions = decide(doc, find_segments(doc))
-    removals = tuple(_merge(doc, _removal_spans(doc, decisions)))
-    out = apply_removals(norm.text, removals)
-    stats = {"input_chars": len(text), "paragraphs": len(norm.paragraphs), "sentences": len(units)}
-    return CleanResult(out, norm.text, removals, dict(norm.fixes), stats)
+    return finish(analyze(text, config))

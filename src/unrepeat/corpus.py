@@ -1,0 +1,355 @@
+"""Corpus scope: remove passages already kept in an earlier document.
+
+Documents are taken in input order. Each is first collapsed on its own
+(`unrepeat.collapse.analyze`); then every sentence it kept is looked up, by
+the exact hash of its matching key, among the sentences *kept* by earlier
+documents. Matches that line up with sentences kept one after another in one
+earlier document form a run, as within a document; a sentence edited in
+place between or beside matched ones is a copy when its simhash is within
+`GAP_DISTANCE` bits of the kept sentence in the same place. A run of two or
+more sentences (10 words or more), or one long sentence, is a passage and
+goes; shorter lines stay. What the document keeps is then added to the index.
+
+The index stores no text: per kept sentence its 64-bit simhash, the
+document it is in and its offsets there, plus a table from key hashes to
+sentences. `CorpusIndex.save` / `CorpusIndex.load` keep it between runs.
+
+>>> cleaner = CorpusCleaner()
+>>> a = "Sign up for our daily newsletter to get the best stories every single morning.\\n"
+>>> cleaner.clean("A first story about rivers.\\n\\n" + a, "doc1").text
+'A first story about rivers.\\n\\nSign up for our daily newsletter to get the best stories every single morning.\\n'
+>>> r = cleaner.clean("Another story about trains.\\n\\n" + a, "doc2")
+>>> r.text, r.removals[0].kept_doc
+('Another story about trains.\\n', 'doc1')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+import zipfile
+from array import array
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .collapse import Analysis, Decision, analyze, finish
+from .config import Config
+from .fingerprint import simhash_many
+from .report import CleanResult, Reason
+
+#: The largest simhash distance at which a sentence standing where a kept
+#: sentence stands, between or beside matched ones, is an edited copy of it.
+#: One changed word or number in a 20-word sentence moves about 4 bits
+#: (99 % within 12); unrelated sentences differ by 19 bits or more.
+GAP_DISTANCE = 12
+INDEX_FORMAT = "unrepeat.index"
+INDEX_VERSION = 1
+
+
+class IndexFileError(ValueError):
+    """An index file that is not one, is damaged, or is of another version."""
+
+
+def key_hash(key: str) -> int:
+    """A stable 64-bit hash of a matching key (the same in every process)."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+@dataclass
+class Prepared:
+    """An analysed document with the hashes the corpus step looks up (computed
+    where the document was analysed, so worker processes share the work)."""
+
+    analysis: Analysis
+    kept: list[int]  # indexes of the units the document kept, in order
+    hashes: list[int]
+    fingerprints: np.ndarray
+
+
+def prepare(text: str, config: Config | None = None) -> Prepared:
+    """Analyse a document and hash the sentences it keeps."""
+    analysis = analyze(text, config)
+    kept = [i for i, u in enumerate(analysis.units) if u.key and i not in analysis.decisions]
+    keys = [analysis.units[i].key for i in kept]
+    fps = simhash_many(keys) if keys else np.zeros(0, dtype=np.uint64)
+    return Prepared(analysis, kept, [key_hash(k) for k in keys], fps)
+
+
+class _Lookup:
+    """Key hash -> first item id: a dict in front of sorted numpy runs that are
+    merged as they grow (a log-structured table, about 16 bytes an entry)."""
+
+    def __init__(self) -> None:
+        self.pending: dict[int, int] = {}
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def __len__(self) -> int:
+        return len(self.pending) + sum(len(k) for k, _ in self.runs)
+
+    def find(self, keys: list[int]) -> list[int]:
+        """The item of each key, -1 where the key is unknown."""
+        out = np.full(len(keys), -1, dtype=np.int64)
+        if not keys:
+            return []
+        probe = np.array(keys, dtype=np.uint64)
+        for run_keys, run_vals in self.runs:
+            at = np.searchsorted(run_keys, probe)
+            at[at >= len(run_keys)] = 0
+            hit = (run_keys[at] == probe) & (out < 0)
+            out[hit] = run_vals[at[hit]]
+        result = out.tolist()
+        pending = self.pending
+        if pending:
+            for k, key in enumerate(keys):
+                if result[k] < 0:
+                    result[k] = pending.get(key, -1)
+        return result
+
+    def add_new(self, key: int, item: int) -> None:
+        """Remember ``item`` for a key that `find` did not know."""
+        self.pending.setdefault(key, item)
+        if len(self.pending) >= 1 << 17:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        keys = np.fromiter(self.pending.keys(), dtype=np.uint64, count=len(self.pending))
+        vals = np.fromiter(self.pending.values(), dtype=np.int64, count=len(self.pending))
+        self.pending = {}
+        order = np.argsort(keys)
+        self.runs.append((keys[order], vals[order]))
+        # Merge runs of similar size, so a lookup touches few of them.
+        while len(self.runs) > 1 and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0]):
+            (k1, v1), (k2, v2) = self.runs.pop(), self.runs.pop()
+            keys, vals = np.concatenate([k2, k1]), np.concatenate([v2, v1])
+            order = np.argsort(keys, kind="stable")
+            self.runs.append((keys[order], vals[order]))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """All entries as two arrays sorted by key."""
+        self._flush()
+        if not self.runs:
+            return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+        keys = np.concatenate([k for k, _ in self.runs])
+        vals = np.concatenate([v for _, v in self.runs])
+        order = np.argsort(keys, kind="stable")
+        self.runs = [(keys[order], vals[order])]
+        return self.runs[0]
+
+
+@dataclass
+class CorpusIndex:
+    """The sentences kept so far: simhash, document and offsets of each."""
+
+    fingerprints: array = field(default_factory=lambda: array("Q"))
+    docs: array = field(default_factory=lambda: array("l"))
+    starts: array = field(default_factory=lambda: array("q"))
+    ends: array = field(default_factory=lambda: array("q"))
+    doc_ids: list[str] = field(default_factory=list)
+    lookup: _Lookup = field(default_factory=_Lookup)
+
+    def __len__(self) -> int:
+        return len(self.fingerprints)
+
+    def add_document(self, doc_id: str, spans: list[tuple[int, int]], hashes: list[int], fps: np.ndarray,
+                     known: list[int]) -> None:
+        """Index the kept sentences of one document; ``known`` is what `find`
+        returned for their hashes (only unknown keys enter the lookup)."""
+        doc = len(self.doc_ids)
+        self.doc_ids.append(doc_id)
+        first = len(self.fingerprints)
+        self.fingerprints.extend(fps.tolist())
+        self.docs.extend([doc] * len(spans))
+        self.starts.extend(s for s, _ in spans)
+        self.ends.extend(e for _, e in spans)
+        for k, (h, item) in enumerate(zip(hashes, known)):
+            if item < 0:
+                self.lookup.add_new(h, first + k)
+
+    # ------------------------------------------------------------ persistence
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the index atomically (a zip of numpy arrays and a JSON header)."""
+        keys, items = self.lookup.arrays()
+        arrays = {
+            "fingerprints": np.frombuffer(self.fingerprints, dtype=np.uint64) if len(self) else np.zeros(0, np.uint64),
+            "docs": np.asarray(self.docs, dtype=np.int64),
+            "starts": np.asarray(self.starts, dtype=np.int64),
+            "ends": np.asarray(self.ends, dtype=np.int64),
+            "keys": keys,
+            "items": items,
+        }
+        header = {"format": INDEX_FORMAT, "version": INDEX_VERSION, "sentences": len(self),
+                  "documents": len(self.doc_ids)}
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".unrepeat-index-", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as z:
+                z.writestr("header.json", json.dumps(header))
+                z.writestr("doc_ids.json", json.dumps(self.doc_ids, ensure_ascii=False))
+                for name, arr in arrays.items():
+                    buf = io.BytesIO()
+                    np.save(buf, arr, allow_pickle=False)
+                    z.writestr(f"{name}.npy", buf.getvalue())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> CorpusIndex:
+        """Read an index written by `save`; a damaged or foreign file raises `IndexFileError`."""
+        try:
+            with zipfile.ZipFile(path) as z:
+                header = json.loads(z.read("header.json"))
+                if header.get("format") != INDEX_FORMAT:
+                    raise IndexFileError(f"{path}: not an unrepeat index file")
+                if header.get("version") != INDEX_VERSION:
+                    raise IndexFileError(f"{path}: index version {header.get('version')} is not supported "
+                                         f"(this unrepeat reads version {INDEX_VERSION})")
+                doc_ids = json.loads(z.read("doc_ids.json"))
+                arrays = {name: np.load(io.BytesIO(z.read(f"{name}.npy")), allow_pickle=False)
+                          for name in ("fingerprints", "docs", "starts", "ends", "keys", "items")}
+        except IndexFileError:
+            raise
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile, json.JSONDecodeError) as err:
+            raise IndexFileError(f"{path}: not a readable unrepeat index file ({err})") from None
+        n = len(arrays["fingerprints"])
+        if (header.get("sentences") != n or any(len(arrays[k]) != n for k in ("docs", "starts", "ends"))
+                or len(arrays["keys"]) != len(arrays["items"]) or len(doc_ids) != header.get("documents")
+                or (n and (arrays["docs"].max() >= len(doc_ids) or arrays["items"].max() >= n))):
+            raise IndexFileError(f"{path}: the index file is damaged (its parts do not agree)")
+        index = cls(doc_ids=list(doc_ids))
+        index.fingerprints.frombytes(arrays["fingerprints"].astype(np.uint64).tobytes())
+        index.docs.extend(arrays["docs"].tolist())
+        index.starts.extend(arrays["starts"].tolist())
+        index.ends.extend(arrays["ends"].tolist())
+        if len(arrays["keys"]):
+            index.lookup.runs = [(arrays["keys"].astype(np.uint64), arrays["items"].astype(np.int64))]
+        return index
+
+
+class CorpusCleaner:
+    """Cleans documents one after another against everything kept before.
+
+    Feed it documents in input order (`clean`, or `prepare` in worker
+    processes and `process` here): the result does not depend on how the
+    preparation was spread over processes.
+    """
+
+    def __init__(self, config: Config | None = None, index: CorpusIndex | None = None) -> None:
+        self.config = config or Config(scope="corpus")
+        self.index = index if index is not None else CorpusIndex()
+
+    def clean(self, text: str, doc_id: str) -> CleanResult:
+        return self.process(prepare(text, self.config), doc_id)
+
+    def process(self, prepared: Prepared, doc_id: str) -> CleanResult:
+        """Remove what earlier documents kept, then index what this one keeps."""
+        analysis, kept = prepared.analysis, prepared.kept
+        units, index = analysis.units, self.index
+        lookup = index.lookup
+        items = lookup.find(prepared.hashes)
+        fps = prepared.fingerprints
+        gone = self._find_runs(prepared, items)
+        decisions = dict(analysis.decisions)
+        for p, (item, sim) in gone.items():
+            unit = kept[p]
+            decisions[unit] = Decision(unit, unit, unit, Reason.CORPUS_PASSAGE,
+                                       kept_doc=index.doc_ids[index.docs[item]],
+                                       kept_span=(index.starts[item], index.ends[item]), similarity=sim)
+        remaining = [p for p in range(len(kept)) if p not in gone]
+        duplicate_of = None
+        if gone and not any(units[kept[p]].long for p in remaining) and not self._has_run(prepared, remaining):
+            votes = Counter(index.docs[item] for item, _ in gone.values())
+            duplicate_of = index.doc_ids[min(votes, key=lambda d: (-votes[d], d))]
+        result = finish(Analysis(analysis.input_chars, analysis.norm, units, decisions, analysis.config),
+                        duplicate_of)
+        index.add_document(doc_id, [(units[kept[p]].start, units[kept[p]].end) for p in remaining],
+                           [prepared.hashes[p] for p in remaining], fps[remaining] if len(fps) else fps,
+                           [items[p] for p in remaining])
+        return result
+
+    def _has_run(self, prepared: Prepared, remaining: list[int]) -> bool:
+        """Do the remaining sentences still hold a passage-size run (2+ sentences, enough words)?"""
+        units, config = prepared.analysis.units, self.config
+        run_words, run_len, prev = 0, 0, None
+        for p in remaining:
+            u = units[prepared.kept[p]]
+            if prev is not None and p == prev + 1 and units[prepared.kept[prev]].para == u.para:
+                run_words, run_len = run_words + u.words, run_len + 1
+            else:
+                run_words, run_len = u.words, 1
+            if run_len >= config.min_run_sentences and run_words >= config.min_passage_words:
+                return True
+            prev = p
+        return False
+
+    def _find_runs(self, prepared: Prepared, items: list[int]) -> dict[int, tuple[int, float]]:
+        """Kept positions that copy sentences kept earlier: position -> (item, similarity)."""
+        units, kept, config = prepared.analysis.units, prepared.kept, self.config
+        index, fps = self.index, prepared.fingerprints
+        n, g = len(kept), config.max_gap
+        gone: dict[int, tuple[int, float]] = {}
+
+        def close(p: int, item: int) -> float | None:
+            """Is position p an edited copy of indexed sentence ``item``?"""
+            if not 0 <= item < len(index) or not 0 <= p < n:
+                return None
+            d = (int(fps[p]) ^ index.fingerprints[item]).bit_count()
+            return 1 - d / 64 if d <= GAP_DISTANCE else None
+
+        p = 0
+        while p < n:
+            if items[p] < 0:
+                p += 1
+                continue
+            run = [(p, items[p], 1.0)]
+            doc = index.docs[items[p]]
+            q = p + 1
+            while q < n and q - run[-1][0] <= g + 1:
+                last_p, last_item, _ = run[-1]
+                item = items[q]
+                if item >= 0 and index.docs[item] == doc and 0 < item - last_item <= g + 1:
+                    if q - last_p == item - last_item:
+                        # Sentences edited in place between two matches.
+                        for t in range(1, q - last_p):
+                            sim = close(last_p + t, last_item + t)
+                            if sim is not None:
+                                run.append((last_p + t, last_item + t, sim))
+                    run.append((q, item, 1.0))
+                q += 1
+            run.sort()
+            # Sentences edited in place right before and after the run.
+            pp, it = run[0][0] - 1, run[0][1] - 1
+            while pp >= 0 and it >= 0 and items[pp] < 0 and pp not in gone and index.docs[it] == doc:
+                sim = close(pp, it)
+                if sim is None:
+                    break
+                run.insert(0, (pp, it, sim))
+                pp, it = pp - 1, it - 1
+            pp, it = run[-1][0] + 1, run[-1][1] + 1
+            while pp < n and it < len(index) and items[pp] < 0 and index.docs[it] == doc:
+                sim = close(pp, it)
+                if sim is None:
+                    break
+                run.append((pp, it, sim))
+                pp, it = pp + 1, it + 1
+            exact = [x for x in run if x[2] == 1.0]
+            words = sum(units[kept[x[0]]].words for x in run)
+            passage = len(run) >= config.min_run_sentences and len(exact) >= 2 and words >= config.min_passage_words
+            if passage or any(units[kept[x[0]]].long for x in exact):
+                for pos, item, sim in run:
+                    if len(run) > 1 or units[kept[pos]].long:
+                        gone.setdefault(pos, (item, sim))
+                p = run[-1][0] + 1
+            else:
+                p += 1
+        return gone
