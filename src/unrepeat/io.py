@@ -225,19 +225,18 @@ def open_input(source: Source) -> Iterator[IO[bytes]]:
                 raw = stack.enter_context(open(source.path, "rb"))
             except OSError as exc:
                 raise InputError(source.name, _os_problem(exc)) from None
-        stream = stack.enter_context(_decompressing(raw, source.compression))
+        kind = source.compression
+        stream = raw if kind is None else stack.enter_context(_decompressing(raw, kind))
         head = _guarded(source, _read_head, stream)
         if head.startswith((_GZIP_MAGIC, _ZSTD_MAGIC)) or b"\0" in head:
             raise InputError(source.name, "looks like a binary file, not text")
         yield io.BufferedReader(_Prefixed(head, stream), 1 << 16)
 
 
-def _decompressing(raw: IO[bytes], kind: str | None) -> IO[bytes]:
+def _decompressing(raw: IO[bytes], kind: str) -> IO[bytes]:
     if kind == "gz":
         return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
-    if kind == "zst":
-        return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=False)
-    return cast(IO[bytes], _Unclosed(raw))
+    return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=False)
 
 
 def _read_head(stream: IO[bytes]) -> bytes:
@@ -284,22 +283,6 @@ class _Prefixed(io.RawIOBase):
             self._head = self._head[n:]
             return n
         data = self._rest.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-
-class _Unclosed(io.RawIOBase):
-    """A stream to read without closing it (standard input, or a file its opener closes)."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        super().__init__()
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._stream.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
 
