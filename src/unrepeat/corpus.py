@@ -43,10 +43,13 @@ from .fingerprint import simhash_many
 from .report import CleanResult, Reason
 
 #: The largest simhash distance at which a sentence standing where a kept
-#: sentence stands, between or beside matched ones, is an edited copy of it.
-#: One changed word or number in a 20-word sentence moves about 4 bits
-#: (99 % within 12); unrelated sentences differ by 19 bits or more.
+#: sentence stands, beside matched ones, is an edited copy of it. One changed
+#: word or number in a 20-word sentence moves about 4 bits (99 % within 12);
+#: in a 10-word sentence up to 17. Unrelated sentences differ by 19 bits or
+#: more (measured on the benchmark articles), so between two matches, where
+#: the place itself is evidence, the bound is `FLANKED_DISTANCE`.
 GAP_DISTANCE = 12
+FLANKED_DISTANCE = 18
 INDEX_FORMAT = "unrepeat.index"
 INDEX_VERSION = 1
 
@@ -299,12 +302,12 @@ class CorpusCleaner:
         n, g = len(kept), config.max_gap
         gone: dict[int, tuple[int, float]] = {}
 
-        def close(p: int, item: int) -> float | None:
+        def close(p: int, item: int, bound: int = GAP_DISTANCE) -> float | None:
             """Is position p an edited copy of indexed sentence ``item``?"""
             if not 0 <= item < len(index) or not 0 <= p < n:
                 return None
             d = (int(fps[p]) ^ index.fingerprints[item]).bit_count()
-            return 1 - d / 64 if d <= GAP_DISTANCE else None
+            return 1 - d / 64 if d <= bound else None
 
         p = 0
         while p < n:
@@ -321,7 +324,7 @@ class CorpusCleaner:
                     if q - last_p == item - last_item:
                         # Sentences edited in place between two matches.
                         for t in range(1, q - last_p):
-                            sim = close(last_p + t, last_item + t)
+                            sim = close(last_p + t, last_item + t, FLANKED_DISTANCE)
                             if sim is not None:
                                 run.append((last_p + t, last_item + t, sim))
                     run.append((q, item, 1.0))
@@ -329,15 +332,16 @@ class CorpusCleaner:
             run.sort()
             # Sentences edited in place right before and after the run.
             pp, it = run[0][0] - 1, run[0][1] - 1
-            while pp >= 0 and it >= 0 and items[pp] < 0 and pp not in gone and index.docs[it] == doc:
-                sim = close(pp, it)
+            while pp >= 0 and it >= 0 and pp not in gone and index.docs[it] == doc:
+                # A line kept right before the run there (a title, a byline) goes with it.
+                sim = 1.0 if items[pp] == it else close(pp, it) if items[pp] < 0 else None
                 if sim is None:
                     break
                 run.insert(0, (pp, it, sim))
                 pp, it = pp - 1, it - 1
             pp, it = run[-1][0] + 1, run[-1][1] + 1
-            while pp < n and it < len(index) and items[pp] < 0 and index.docs[it] == doc:
-                sim = close(pp, it)
+            while pp < n and it < len(index) and index.docs[it] == doc:
+                sim = 1.0 if items[pp] == it else close(pp, it) if items[pp] < 0 else None
                 if sim is None:
                     break
                 run.append((pp, it, sim))
