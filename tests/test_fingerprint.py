@@ -34,6 +34,8 @@ TRICKY = [
     "\u200b", "\u200d", "\ufeff", "\u00ad", "\x1c", "\x1f", "\x85", "\u2028", "\u3000",
     "\ufdd0", "\ufdd1", "\ufffd", "\x00",
     "👩\u200d💻", "🎉", "日本語", "中文", "ｶﾞ", "ｱ", "\u3099",
+    "हिन्दी", "क़", "\u094d", "\u093f", "ภาษาไทย", "ก่", "\u0e48", "\u0e38", "\u05b4", "\u05b0",
+    "\u0f73", "\u0344", "\u20dd", "é", "ǘ", "\u0308", "\u0300",
     " ", "  ", "\t", "\n", ".", ",", "!?", "—", "“", "”", "'", "-", "_", "$", "€", "1", "²",
 ]
 
@@ -236,7 +238,7 @@ def test_no_character_above_the_scanned_planes_has_a_canonical_decomposition():
 
     above = [c for c in range(fingerprint._SCANNED_PLANES, 0x110000) if unicodedata.decomposition(chr(c))]
     assert [hex(c) for c in above if not unicodedata.decomposition(chr(c)).startswith("<")] == []
-    assert fingerprint._fast_char(0x30000) is False  # left to matching_key all the same
+    assert fingerprint._char_bits(0x30000) is None  # left to matching_key all the same
 
 
 def test_threads_learning_new_characters_at_once_agree(kernel, fresh_table):
@@ -248,3 +250,20 @@ def test_threads_learning_new_characters_at_once_agree(kernel, fresh_table):
         results = list(pool.map(simhash_many, batches))
     for batch, fps in zip(batches, results, strict=True):
         assert [int(v) for v in fps] == [expected(t) for t in batch]
+
+
+def test_the_composing_followers_are_the_later_halves_of_nfc_stable_decompositions():
+    import unicodedata
+
+    expected_followers = set()
+    for c in range(fingerprint._SCANNED_PLANES):
+        ch = chr(c)
+        if 0xD800 <= c < 0xE000 or ch == "\ufdd0":
+            continue
+        nfd = unicodedata.normalize("NFD", ch)
+        if len(nfd) > 1 and unicodedata.normalize("NFC", ch) == ch:
+            expected_followers |= {ord(x) for x in nfd[1:]}
+    followers = fingerprint._composing_followers()
+    assert followers == expected_followers
+    assert {0x0301, 0x0308, 0x093C, 0x1161, 0x11A8, 0x09BE} <= followers  # marks, jamo, vowel signs
+    assert not {0x05B8, 0x094D} & followers  # Hebrew qamats composes only in excluded forms

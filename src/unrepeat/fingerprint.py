@@ -203,6 +203,9 @@ _MAX_MULTI = 31
 _SPECIAL = 0xFFFF_FFF0
 _SLOW = 0xFFFF_FFFE  # the key of a text holding it comes from matching_key
 _UNKNOWN = 0xFFFF_FFFF
+_CODE = 0x1F_FFFF  # the code point bits of a single-code-point entry
+_TAIL_SHIFT = 21  # bits 21-28: the combining class of the last code point of NFKD
+_MARK = 1 << 29  # a combining mark: its class must not be below the tail before it
 _GAP = 0x20  # a run of dropped characters becomes one space
 _SLOW_TEXT, _NEW_CHAR = 1, 2  # flags of texts the kernel leaves to the caller
 _PROBE_SEP, _PROBE_FENCE = "\ufdd0", "\ufdd1"  # noncharacters: kept, never merged
@@ -212,10 +215,13 @@ class _CharTable:
     """The memo of what the matching key makes of each character seen so far.
 
     ``table[c]`` is the key's text for the character ``c`` on its own, with
-    dropped characters as a space, or ``_SLOW`` when NFKC could merge ``c``
-    with a neighbour, so that the key of a text is not the concatenation of
-    the keys of its characters. ``space[c]`` marks the characters that
-    ``str.strip`` removes from the ends of the key.
+    dropped characters as a space: one code point (bits 0-20) with the
+    canonical combining class of the last code point of its NFKD form (bits
+    21-28, the *tail*) and `_MARK` for a combining mark; or several code
+    points in ``multi``; or ``_SLOW`` when NFKC could merge ``c`` with a
+    neighbour, so that the key of a text is not the concatenation of the keys
+    of its characters. ``space[c]`` marks the characters that ``str.strip``
+    removes from the ends of the key.
     """
 
     def __init__(self) -> None:
@@ -228,20 +234,21 @@ class _CharTable:
     def learn(self, code_points: np.ndarray) -> None:
         if not code_points.size:
             return
-        fast: list[str] = []
+        fast: list[tuple[int, int]] = []
         for c in code_points.tolist():
-            if _fast_char(c):
-                fast.append(chr(c))
-            else:
+            bits = _char_bits(c)
+            if bits is None:
                 self.table[c] = _SLOW
-        probe = _PROBE_SEP.join(_PROBE_FENCE + ch + _PROBE_FENCE for ch in fast)
+            else:
+                fast.append((c, bits))
+        probe = _PROBE_SEP.join(_PROBE_FENCE + chr(c) + _PROBE_FENCE for c, _ in fast)
         pieces = matching_key(probe).split(_PROBE_SEP) if fast else []
         if len(pieces) != len(fast):  # the key is not per character: trust only matching_key
             pieces = [""] * len(fast)
-        for ch, piece in zip(fast, pieces, strict=True):
-            self._set(ord(ch), piece)
+        for (c, bits), piece in zip(fast, pieces, strict=True):
+            self._set(c, bits, piece)
 
-    def _set(self, c: int, piece: str) -> None:
+    def _set(self, c: int, bits: int, piece: str) -> None:
         fenced = len(piece) >= 2 and piece[0] == piece[-1] == _PROBE_FENCE
         key = piece[1:-1]
         if not fenced or not key or _PROBE_FENCE in key or len(key) > _MAX_MULTI:
@@ -250,8 +257,8 @@ class _CharTable:
         for k in key:
             self.space[ord(k)] = k.isspace()
         if len(key) == 1:
-            self.table[c] = ord(key)
-        elif self.multi_used + len(key) <= _MULTI_CAPACITY:
+            self.table[c] = ord(key) | bits
+        elif bits == 0 and self.multi_used + len(key) <= _MULTI_CAPACITY:
             start = self.multi_used
             self.multi[start : start + len(key)] = [ord(k) for k in key]
             self.multi_used += len(key)
@@ -261,51 +268,69 @@ class _CharTable:
             self.table[c] = _SLOW
 
 
-def _fast_char(c: int) -> bool:
-    """Whether NFKC leaves ``c`` apart from its neighbours in any text of such characters.
+def _char_bits(c: int) -> int | None:
+    """The table bits of ``c`` (`_MARK`, tail class), or None when NFKC may merge it with a neighbour.
 
-    True when the full compatibility decomposition of ``c`` starts with a
-    starter (canonical combining class 0) that never composes with a
-    preceding character. Then no reordering or composition crosses the
-    boundary before ``c`` or after it, and NFKC of the text is the
-    concatenation of NFKC of its characters. Characters beyond
-    `_SCANNED_PLANES` are left to `matching_key`.
+    NFKC of a text is the concatenation of NFKC of its characters when no
+    composition and no canonical reordering crosses a boundary between them.
+    Compositions cannot, when every character decomposes (NFKD) to a starter
+    that never composes with what precedes it, or is a combining mark that
+    has no decomposition and never composes. Reordering cannot, when each
+    mark's combining class is at least the tail class of the character
+    before it, which the kernels check. Characters beyond `_SCANNED_PLANES`
+    are left to `matching_key`.
     """
     if c < 0x80:
-        return True  # ASCII starters never compose with what precedes them
+        return 0  # ASCII starters never compose with what precedes them
     if c >= _SCANNED_PLANES or 0xD800 <= c < 0xE000 or chr(c) in (_PROBE_SEP, _PROBE_FENCE):
-        return False
-    first = unicodedata.normalize("NFKD", chr(c))[0]
-    return unicodedata.combining(first) == 0 and ord(first) not in _composing_followers()
+        return None
+    nfkd = unicodedata.normalize("NFKD", chr(c))
+    head, tail = unicodedata.combining(nfkd[0]), unicodedata.combining(nfkd[-1])
+    if ord(nfkd[0]) in _composing_followers():
+        return None
+    if head == 0:
+        return tail << _TAIL_SHIFT
+    return _MARK | head << _TAIL_SHIFT if nfkd == chr(c) else None
 
 
-#: Canonical decompositions live in planes 0-2 (Unicode 16); `_fast_char`
+#: Canonical decompositions live in planes 0-2 (Unicode 16); `_char_bits`
 #: sends the rare characters above to `matching_key` rather than trust that.
 _SCANNED_PLANES = 0x30000
 
 
 @functools.cache
 def _composing_followers() -> frozenset[int]:
-    """Code points that are not first in the canonical decomposition of some character.
+    """A superset of the code points that NFC composes with a preceding one.
 
-    A superset of the characters that compose with a preceding one (including
-    the Hangul medial vowels and final consonants), read from the running
-    Python's Unicode database: one NFD of all code points below
-    `_SCANNED_PLANES`, each followed by a separator.
+    The code points after the first in the canonical decomposition (NFD) of
+    each character that NFC leaves as it is (composition exclusions, such as
+    the Hebrew presentation forms, do not count): the second halves of the
+    primary composites, including the Hangul medial vowels and final
+    consonants. Read from the running Python's Unicode database with one NFD
+    and one NFC of all code points below `_SCANNED_PLANES`, each followed by
+    a separator.
     """
     cps = np.arange(_SCANNED_PLANES, dtype=np.uint32)
-    cps = cps[(cps < 0xD800) | (cps >= 0xE000)]
-    spaced = np.empty(2 * cps.size, dtype=np.uint32)
-    spaced[0::2] = cps
-    spaced[1::2] = ord(_PROBE_SEP)
-    text = unicodedata.normalize("NFD", spaced.tobytes().decode("utf-32-le"))
-    nfd = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    ends = np.flatnonzero(nfd == ord(_PROBE_SEP))
-    later = np.ones(nfd.size, dtype=bool)
-    later[ends] = False
-    later[0] = False
-    later[ends[:-1] + 1] = False
-    return frozenset(np.unique(nfd[later]).tolist())
+    cps = cps[((cps < 0xD800) | (cps >= 0xE000)) & (cps != ord(_PROBE_SEP))]
+
+    def segments(form: str, chars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        spaced = np.empty(2 * chars.size, dtype=np.uint32)
+        spaced[0::2] = chars
+        spaced[1::2] = ord(_PROBE_SEP)
+        text = unicodedata.normalize(form, spaced.tobytes().decode("utf-32-le"))
+        out = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        ends = np.flatnonzero(out == ord(_PROBE_SEP))
+        return out, np.concatenate(([0], ends[:-1] + 1)), ends
+
+    nfd, starts, ends = segments("NFD", cps)
+    decomposed = ends - starts > 1
+    nfc, nfc_starts, nfc_ends = segments("NFC", cps[decomposed])
+    stable = np.zeros(cps.size, dtype=bool)
+    stable[decomposed] = (nfc_ends - nfc_starts == 1) & (nfc[nfc_starts] == cps[decomposed])
+    later = np.zeros(nfd.size + 1, dtype=np.int8)  # inside a stable segment, after its first
+    later[(starts + 1)[stable]] += 1
+    later[ends[stable]] -= 1
+    return frozenset(np.unique(nfd[np.cumsum(later[:-1]) > 0]).tolist())
 
 
 _CHARS = _CharTable()
@@ -497,13 +522,21 @@ def _nb_simhash(cps, offsets, table, multi, space, max_len, raw, out, flags):  #
                     k += one
             else:
                 prev = _U(0)  # the last code point written, to fold runs of gaps
+                tail = 0  # the tail class of the previous character
                 for p in range(_U(offsets[t]), _U(offsets[t + 1])):
                     v = table[cps[p]]
                     if v < _MULTI:
-                        key[k] = v
-                        k += one if (v != _GAP or prev != _GAP) else _U(0)
-                        prev = v
+                        ccc = (v >> _TAIL_SHIFT) & 0xFF
+                        if v >= _MARK and tail > ccc:  # NFKC would reorder the marks
+                            flags[t] = _SLOW_TEXT
+                            break
+                        tail = ccc
+                        x = _U(v & _CODE)
+                        key[k] = x
+                        k += one if (x != _GAP or prev != _GAP) else _U(0)
+                        prev = x
                     elif v < _SPECIAL:
+                        tail = 0
                         size = v & 31
                         if size > max_len:  # learnt after this call began
                             flags[t] = _NEW_CHAR
@@ -616,6 +649,14 @@ def _np_chunk(
     """
     n = offsets.size - 1
     key = np.take(table, cps)
+    single = key < _MULTI
+    marks = np.flatnonzero(single & (key >= _MARK))
+    if marks.size:  # a mark after a character of a higher tail class: NFKC would reorder
+        owner = np.searchsorted(offsets, marks, "right") - 1
+        before = np.where(marks > offsets[owner], key[marks - 1], 0)
+        tail = np.where(before < _MULTI, (before >> _TAIL_SHIFT) & 0xFF, 0)
+        flags[owner[tail > (key[marks] >> _TAIL_SHIFT) & 0xFF]] = _SLOW_TEXT
+    key = np.where(single, key & _CODE, key)
     special = np.flatnonzero(key >= _SPECIAL)
     if special.size:
         owner = np.searchsorted(offsets, special, "right") - 1
