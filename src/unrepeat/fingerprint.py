@@ -30,19 +30,23 @@ True
 >>> hamming(0b1011, 0b0001)
 2
 
-**Kernels.** `simhash_many` never builds per-text Python objects. The batch
-is joined once into one array of code points with offsets. Each distinct
-character is looked up once in Python, to find what the matching key turns
-it into (a memo table over code points, shared by all calls). A character
-is "fast" when its NFKC form cannot merge with its neighbours; the kernel
-then builds the key by table lookups, folds runs of separators, strips the
-ends, hashes the 4-grams and counts the 64 bits in 8-bit lanes (SWAR: eight
-words, word j holding in byte m the count of bit 8m + j). Texts holding a character that can merge with its neighbours under
-NFKC (a lone combining mark, a Hangul jamo) get their key from
-`matching_key`, and only the hashing is batched. Two kernels compute the
-same bits: numba (``KERNEL == "numba"``), compiled on first use and cached
-on disk, and a numpy fallback (``KERNEL == "numpy"``), used when numba
-cannot be imported or ``UNREPEAT_KERNEL=numpy`` is set.
+**Kernels.** `simhash_many` never builds per-text Python objects. The texts
+are joined (in slices of 256k code points) into one array of code points with
+offsets. Each distinct character is looked up once in Python, to find what
+the matching key turns it into (a memo table over code points, shared by all
+calls, filled by asking `matching_key` itself). NFKC of a text is the
+concatenation of NFKC of its characters when no composition or canonical
+reordering crosses a boundary between them: when each character decomposes
+to a starter that never composes with what precedes it, or is a combining
+mark that never composes and follows marks of no higher class. For such
+texts the kernel builds the key by table lookups, folds runs of separators,
+strips the ends, hashes the 4-grams and counts the 64 bits in 8-bit lanes
+(SWAR: eight words, word j holding in byte m the count of bit 8m + j). Other
+texts (a combining mark that composes, a Hangul jamo, marks out of order)
+get their key from `matching_key`, and only their hashing is batched. Two
+kernels compute the same bits: numba (``KERNEL == "numba"``), compiled on
+first use and cached on disk, and a numpy fallback (``KERNEL == "numpy"``),
+used when numba cannot be imported or ``UNREPEAT_KERNEL=numpy`` is set.
 """
 
 from __future__ import annotations
