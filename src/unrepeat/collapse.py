@@ -132,8 +132,11 @@ def make_units(norm: Normalized, sents: list[Sentence], config: Config) -> list[
     return units
 
 
-def similarity(a: str, b: str) -> float:
+def similarity(a: str, b: str, at_least: float = 0.0) -> float:
     """Token sequence similarity of two matching keys, from 0 to 1.
+
+    With ``at_least``, pairs that cannot reach it return a cheap upper bound
+    (below ``at_least``) instead of the exact value.
 
     >>> similarity("the cat sat on the mat", "the cat sat on a mat")
     0.8333333333333334
@@ -143,7 +146,15 @@ def similarity(a: str, b: str) -> float:
     ta, tb = a.split(), b.split()
     if not ta or not tb:
         return 0.0
-    return SequenceMatcher(None, ta, tb, autojunk=False).ratio()
+    matcher = SequenceMatcher(None, ta, tb, autojunk=False)
+    if at_least:
+        bound = matcher.real_quick_ratio()
+        if bound < at_least:
+            return bound
+        bound = matcher.quick_ratio()
+        if bound < at_least:
+            return bound
+    return matcher.ratio()
 
 
 def _differs_in_name_or_number(text_a: str, text_b: str) -> bool:
@@ -173,6 +184,11 @@ class _Document:
         self.weak: set[tuple[int, int]] = set()
         self._link_near_duplicates(cid, ids)
         self.cid = cid
+        self.cid_list: list[int] = cid.tolist()
+        self.weak_partners: dict[int, list[int]] = defaultdict(list)
+        for x, y in sorted(self.weak):
+            self.weak_partners[x].append(y)
+            self.weak_partners[y].append(x)
         self.para_sizes = [0] * len(norm.paragraphs)
         for u in units:
             self.para_sizes[u.para] += bool(u.key)
@@ -207,21 +223,13 @@ class _Document:
                     cid[i] = uf.find(c)
             self.weak = {(min(a, b), max(a, b)) for a, b in ((uf.find(a), uf.find(b)) for a, b in self.weak) if a != b}
 
-    def match(self, a: int, b: int) -> int | None:
-        ca, cb = self.cid[a], self.cid[b]
-        if ca == cb:
-            return STRONG
-        if ca >= 0 and cb >= 0 and (min(ca, cb), max(ca, cb)) in self.weak:
-            return WEAK
-        return None
-
     def edited(self, a: int, b: int) -> bool:
         """Is b an edited copy of a (used only between or beside matched sentences)?"""
         ka, kb = self.units[a].key, self.units[b].key
         if not ka or not kb:
             return False
         if (a, b) not in self._sim_cache:
-            self._sim_cache[(a, b)] = similarity(ka, kb)
+            self._sim_cache[(a, b)] = similarity(ka, kb, self.config.similarity)
         return self._sim_cache[(a, b)] >= self.config.similarity
 
     def contains(self, outer: range, inner: range) -> bool:
@@ -253,31 +261,43 @@ def _seed_pairs(doc: _Document) -> list[tuple[int, int]]:
     return seeds
 
 
+def _next_match(doc: _Document, a: int, b: int, j: int) -> tuple[int, int, int] | None:
+    """The nearest matching pair after (a, b) on its diagonal: A may skip ``ga``
+    and B ``gb`` sentences (the fewest in all, then the fewest in A), each up to
+    max_gap, or more where one copy glued together what the other splits."""
+    cid, n, g = doc.cid_list, len(doc.units), doc.config.max_gap
+    wide = max(g, _GLUED_GAP)
+    wa = cid[a + 1 : min(a + 2 + wide, j)]
+    wb = cid[b + 1 : min(b + 2 + wide, n)]
+    where: dict[int, list[int]] = {}
+    for gb, c in enumerate(wb):
+        where.setdefault(c, []).append(gb)
+    candidates = []
+    for ga, c in enumerate(wa):
+        for gb in where.get(c, ()):
+            candidates.append((ga + gb, ga, gb, STRONG))
+        for partner in doc.weak_partners.get(c, ()):
+            for gb in where.get(partner, ()):
+                candidates.append((ga + gb, ga, gb, WEAK))
+    for d, ga, gb, kind in sorted(candidates):
+        if d > g + wide:
+            break
+        a2, b2 = a + 1 + ga, b + 1 + gb
+        # Beyond max_gap only where one copy glued together what the other splits.
+        if max(ga, gb) > g and not (doc.contains(range(b + 1, b2), range(a + 1, a2))
+                                    or doc.contains(range(a + 1, a2), range(b + 1, b2))):
+            continue
+        return a2, b2, kind
+    return None
+
+
 def _extend(doc: _Document, i: int, j: int) -> list[tuple[int, int, int]]:
     """Follow the diagonal that starts at the matching pair (i, j)."""
-    n, g = len(doc.units), doc.config.max_gap
-    wide = max(g, _GLUED_GAP)
+    n = len(doc.units)
     matches = [(i, j, STRONG)]
     a, b = i, j
     while True:
-        found = None
-        for d in range(0, g + wide + 1):
-            for ga in range(max(0, d - wide), min(d, wide) + 1):
-                gb = d - ga
-                a2, b2 = a + 1 + ga, b + 1 + gb
-                if a2 >= j or b2 >= n:
-                    continue
-                kind = doc.match(a2, b2)
-                if kind is None:
-                    continue
-                # Beyond max_gap only where one copy glued together what the other splits.
-                if max(ga, gb) > g and not (doc.contains(range(b + 1, b2), range(a + 1, a2))
-                                            or doc.contains(range(a + 1, a2), range(b + 1, b2))):
-                    continue
-                found = (a2, b2, kind)
-                break
-            if found:
-                break
+        found = _next_match(doc, a, b, j)
         if found is None:
             if a + 1 < j and b + 1 < n and doc.edited(a + 1, b + 1):
                 found = (a + 1, b + 1, EDITED)
