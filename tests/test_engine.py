@@ -1,6 +1,10 @@
-import pytest
+import random
 
-from unrepeat import Config, clean
+import pytest
+from conftest import make_article
+
+from unrepeat import CleanResult, Config, clean
+from unrepeat.corpus import CorpusCleaner, CorpusIndex
 from unrepeat.engine import Document, clean_documents
 
 DOUBLED = (
@@ -72,6 +76,51 @@ def test_jobs_must_be_at_least_one():
         clean_documents(documents(1), Config(), jobs=0)
 
 
-def test_corpus_scope_is_not_there_yet():
-    with pytest.raises(NotImplementedError, match="scope 'corpus' is not implemented yet"):
-        clean_documents(documents(1), Config(scope="corpus"))
+# ---------------------------------------------------------------- corpus scope
+
+CORPUS = Config(scope="corpus")
+FOOTER = "Sign up for our daily newsletter to get the most important stories in your inbox every morning."
+
+
+def crawl(n: int) -> list[Document]:
+    """Documents that share a footer and, every third one, the body of the one before."""
+    rng = random.Random(5)
+    docs, body = [], []
+    for i in range(n):
+        if i % 3 != 2:
+            body = make_article(rng, paragraphs=3, start=100 * i)
+        docs.append(Document(f"d{i}", "\n\n".join([f"Title {i}", *body, FOOTER]) if i % 7 else None))
+    return docs
+
+
+def serial(docs: list[Document], index: CorpusIndex | None = None) -> list[CleanResult | None]:
+    cleaner = CorpusCleaner(CORPUS, index)
+    return [None if doc.text is None else cleaner.clean(doc.text, str(doc.id)) for doc in docs]
+
+
+@pytest.mark.parametrize(("jobs", "start_method"), [(1, None), (2, None), (3, None), (2, "spawn")])
+def test_corpus_decisions_are_made_in_input_order_whatever_the_jobs(jobs, start_method):
+    docs = crawl(200 if start_method is None else 30)
+    results = list(clean_documents(docs, CORPUS, jobs=jobs, start_method=start_method))
+    assert [doc for doc, _ in results] == docs
+    expected = serial(docs)
+    assert [result for _, result in results] == expected
+    assert sum(r is not None and r.duplicate_of is not None for r in expected) > 0
+    assert sum(bool(r and r.removals) for r in expected) > len(docs) // 3
+
+
+def test_corpus_scope_adds_to_the_index_it_is_given_under_the_names_doc_id_gives():
+    docs = crawl(9)
+    index = CorpusIndex()
+    first = [r for _, r in clean_documents(docs[:6], CORPUS, index=index, doc_id=lambda doc: f"run1/{doc.id}")]
+    assert index.doc_ids == [f"run1/{doc.id}" for doc in docs[:6] if doc.text is not None]
+    later = [r for _, r in clean_documents(docs[6:], CORPUS, index=index)]
+    assert {r.kept_doc for r in first[5].removals} == {"run1/d1", "run1/d4"}  # d5: d1's footer, d4's body
+    assert {r.kept_doc for r in later[2].removals} == {"run1/d1", "d7"}  # d8: d1's footer, d7's body
+    alone = [r for _, r in clean_documents(docs[6:], CORPUS)]
+    assert {r.kept_doc for r in alone[2].removals} == {"d6", "d7"}
+
+
+def test_an_index_needs_corpus_scope():
+    with pytest.raises(ValueError, match="an index is only used in corpus scope"):
+        clean_documents(documents(1), Config(), index=CorpusIndex())

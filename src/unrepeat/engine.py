@@ -1,16 +1,25 @@
-"""The document-scope driver: `clean` over a stream of documents, in input order.
+"""The driver: `clean` over a stream of documents, in input order.
 
 With ``jobs`` above 1 the documents are cleaned by a pool of processes; the
 results still come back in input order, and they are the same for any
-``jobs`` because each document is cleaned on its own.
+``jobs``. In document scope each document is cleaned on its own. In corpus
+scope the workers only prepare documents (`unrepeat.corpus.prepare`:
+normalize, collapse within the document, fingerprint); the decisions against
+earlier documents are a fold over the prepared documents, made here in input
+order by one `CorpusCleaner`, so they do not depend on ``jobs`` either.
 
 >>> docs = [Document("a", "One sentence."), Document("b", "")]
 >>> [(doc.id, result.text) for doc, result in clean_documents(docs, Config())]
 [('a', 'One sentence.\\n'), ('b', '')]
+>>> footer = "Sign up for our daily newsletter to get the best stories every single morning.\\n"
+>>> docs = [Document("a", "A story about rivers.\\n\\n" + footer), Document("b", footer)]
+>>> [(r.text, r.duplicate_of) for _, r in clean_documents(docs, Config(scope="corpus"))]
+[('A story about rivers.\\n\\nSign up for our daily newsletter to get the best stories every single morning.\\n', None), ('', 'a')]
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import multiprocessing
 import signal
@@ -20,6 +29,7 @@ from typing import NamedTuple, Protocol, TypeVar
 
 from .collapse import clean
 from .config import Config, Scope
+from .corpus import CorpusCleaner, CorpusIndex, Prepared, prepare
 from .report import CleanResult
 
 _BATCH_PER_JOB = 64  # documents per worker in one batch handed to the pool
@@ -41,16 +51,32 @@ class HasText(Protocol):
 
 
 D = TypeVar("D", bound=HasText)
+R = TypeVar("R")
 Results = Generator[tuple[D, CleanResult | None], None, None]
 
 
-def clean_documents(documents: Iterable[D], config: Config, jobs: int = 1, *, start_method: str | None = None) -> Results[D]:
+def clean_documents(
+    documents: Iterable[D],
+    config: Config,
+    jobs: int = 1,
+    *,
+    start_method: str | None = None,
+    index: CorpusIndex | None = None,
+    doc_id: Callable[[D], str] | None = None,
+) -> Results[D]:
     """Clean each document; yield ``(document, result)`` in input order.
 
     ``documents`` are `Document` or any items with a ``text`` attribute; each
     comes back as it went in. An item whose text is None is not cleaned
     (result None) but keeps its place: callers use such items to mark
     skipped records or file boundaries in the stream.
+
+    In corpus scope (``config.scope``) each document is cleaned against the
+    passages kept by the documents before it and by those already in
+    ``index`` (None: start empty); what it keeps is added to ``index``, which
+    the caller may save once the results are consumed. ``doc_id`` names a
+    document in the index and in the reports of later documents (default:
+    ``str(doc.id)``).
 
     ``jobs`` processes share the work (1: no pool, everything runs here),
     started with ``start_method`` (None: the platform's default). Documents
@@ -65,31 +91,47 @@ def clean_documents(documents: Iterable[D], config: Config, jobs: int = 1, *, st
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
-    if config.scope is not Scope.DOCUMENT:
-        # The seam for corpus scope. Its documents are decided one after the
-        # other, in input order, against state shared across documents (the
-        # passages kept so far). The stateless per-document part (normalize,
-        # segment, fingerprint) can still go through `_serial`/`_parallel` as
-        # `work`; the decisions are then a fold over those results, made here
-        # in this process, so they do not depend on `jobs`.
-        raise NotImplementedError(f"scope {str(config.scope)!r} is not implemented yet; use 'document'")
-    work = functools.partial(clean, config=config)
+    if config.scope is Scope.CORPUS:
+        cleaner = CorpusCleaner(config, index)
+        prepared = _map(functools.partial(prepare, config=config), documents, jobs, start_method)
+        return _fold(cleaner, prepared, doc_id or _str_id)
+    if index is not None:
+        raise ValueError("an index is only used in corpus scope")
+    return _map(functools.partial(clean, config=config), documents, jobs, start_method)
+
+
+def _map(work: Callable[[str], R], documents: Iterable[D], jobs: int,
+         start_method: str | None) -> Generator[tuple[D, R | None], None, None]:
     if jobs == 1:
         return _serial(work, documents)
     return _parallel(work, documents, jobs, start_method)
 
 
-def _serial(work: Callable[[str], CleanResult], documents: Iterable[D]) -> Results[D]:
+def _fold(cleaner: CorpusCleaner, prepared: Generator[tuple[D, Prepared | None], None, None],
+          doc_id: Callable[[D], str]) -> Results[D]:
+    """The corpus decisions, one document after the other, in input order.
+    Closing the fold closes the pool behind it at once."""
+    with contextlib.closing(prepared):
+        for doc, ready in prepared:
+            yield doc, None if ready is None else cleaner.process(ready, doc_id(doc))
+
+
+def _str_id(doc: object) -> str:
+    return str(getattr(doc, "id", None))
+
+
+def _serial(work: Callable[[str], R], documents: Iterable[D]) -> Generator[tuple[D, R | None], None, None]:
     for doc in documents:
         yield doc, None if doc.text is None else work(doc.text)
 
 
-def _parallel(work: Callable[[str], CleanResult], documents: Iterable[D], jobs: int, start_method: str | None) -> Results[D]:
+def _parallel(work: Callable[[str], R], documents: Iterable[D], jobs: int,
+              start_method: str | None) -> Generator[tuple[D, R | None], None, None]:
     items = iter(documents)
     failure: Exception | None = None
     context = multiprocessing.get_context(start_method)
     with context.Pool(jobs, initializer=_worker_signals) as pool:
-        in_flight: deque[tuple[list[D], Iterator[CleanResult]]] = deque()
+        in_flight: deque[tuple[list[D], Iterator[R]]] = deque()
         while failure is None:
             batch, failure = _take(items, jobs * _BATCH_PER_JOB, _BATCH_CHARS)
             if not batch:
@@ -120,7 +162,7 @@ def _take(items: Iterator[D], max_items: int, max_chars: int) -> tuple[list[D], 
     return batch, None
 
 
-def _paired(batch: list[D], results: Iterator[CleanResult]) -> Results[D]:
+def _paired(batch: list[D], results: Iterator[R]) -> Generator[tuple[D, R | None], None, None]:
     for doc in batch:
         yield doc, None if doc.text is None else next(results)
 
