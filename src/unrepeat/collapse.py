@@ -190,8 +190,10 @@ class _Document:
             self.weak_partners[x].append(y)
             self.weak_partners[y].append(x)
         self.para_sizes = [0] * len(norm.paragraphs)
-        for u in units:
+        self.para_units: list[list[int]] = [[] for _ in norm.paragraphs]
+        for i, u in enumerate(units):
             self.para_sizes[u.para] += bool(u.key)
+            self.para_units[u.para].append(i)
         self._sim_cache: dict[tuple[int, int], float] = {}
 
     def _link_near_duplicates(self, cid: np.ndarray, ids: dict[str, int]) -> None:
@@ -547,7 +549,7 @@ def _keep_atomic_paragraphs(doc: _Document, decisions: dict[int, Decision]) -> N
         para = paragraphs[p]
         if not (para.pre or para.truncated):
             continue
-        members = [i for i, u in enumerate(doc.units) if u.para == p and u.key]
+        members = [i for i in doc.para_units[p] if doc.units[i].key]
         gone = sum(1 for i in members if i in decisions)
         # A teaser goes only where the whole teaser, cut included, is there again word for word.
         exact = all(i in decisions and doc.units[decisions[i].kept_first].key == doc.units[i].key for i in members)

@@ -54,14 +54,13 @@ _LINE_BREAK = regex.compile(r"\r\n|\r|\n")
 _SPACE = "\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
 _ZERO_WIDTH = "\u200b\ufeff"
 _WS_RUN = regex.compile(rf"[ {_SPACE}{_ZERO_WIDTH}]+")
-_BLANK = regex.compile(rf"[ {_SPACE}{_ZERO_WIDTH}\x0b\x0c]*")
 # A sentence end glued to the next sentence: "reported.A large". A quote after
 # the stop is left alone: 'percent.“We' may be either copy's own typography.
 # Two letters or digits before the stop keep "U.S.A", "e.g.", "3.14" and
 # "example.com" intact; the next word must start with a capital followed by a
 # small letter or a space, which keeps "Node.JS" intact.
 _GLUE = regex.compile(r"(?<=[\p{L}\p{N}][\p{Ll}\p{N}][.!?])()(?=\p{Lu}(?:[\p{Ll}\s'’]|$))")
-_CODE_LINE = regex.compile(r"(?:[;{}()\[\]]|=>)\s*$|^\s*(?:[})\]]|//|/\*|#include|<[a-z/])|[\w\]]\(.*\);")
+_CODE_LINE = regex.compile(r"(?:[;{}()\[\]]|=>)\s*$|^\s*(?:[})\]]|//|/\*|#include|<[a-z/])|\);")
 _INDENTED = regex.compile(r"^(?:\t| {2,})\S")
 _ALIGNED = regex.compile(r"\S(?: {3,}|\t)\S")
 _TERMINAL = tuple(".!?:;。！？…\"”’»")
@@ -142,8 +141,12 @@ def _fix_line(line: str, config: Config, fixes: Counter[str]) -> tuple[str, bool
     return line, False
 
 
+_BLANK_CHARS = " \t\n\r\x0b\x0c\u00a0\u1680\u2028\u2029\u202f\u205f\u3000\u200b\ufeff" + "".join(
+    chr(c) for c in range(0x2000, 0x200B))
+
+
 def _is_blank(text: str) -> bool:
-    return _BLANK.fullmatch(text) is not None
+    return not text.strip(_BLANK_CHARS)
 
 
 def _split_pre(block: list[_Line]) -> list[tuple[list[_Line], bool]]:
@@ -163,9 +166,11 @@ def _split_pre(block: list[_Line]) -> list[tuple[list[_Line], bool]]:
     >>> [(len(g), pre) for g, pre in _split_pre(lines(text, "f(x);", "g(y);"))]
     [(1, False), (2, True)]
     """
+    if len(block) < 2:
+        return [(block, False)]
     flags = [bool(_INDENTED.match(line.text) or _CODE_LINE.search(line.text) or _ALIGNED.search(line.text.strip()))
              for line in block]
-    if len(block) < 2 or sum(flags) < 2:
+    if sum(flags) < 2:
         return [(block, False)]
     indented = any(_INDENTED.match(line.text) for line in block[1:])
     aligned = sum(1 for line in block if _ALIGNED.search(line.text.strip())) >= 2
@@ -278,7 +283,10 @@ class _Builder:
         return glued
 
 
-_EDIT = regex.compile(rf"(?P<ws>{_WS_RUN.pattern})|{_GLUE.pattern}")
+# Whitespace that is not already one plain space between two words: a run
+# at either end of the line, two or more spaces, or any other space character.
+_WS_EDIT = rf"^[ {_SPACE}{_ZERO_WIDTH}]+|[ {_SPACE}{_ZERO_WIDTH}]+$| [ {_SPACE}{_ZERO_WIDTH}]+|[{_SPACE}{_ZERO_WIDTH}][ {_SPACE}{_ZERO_WIDTH}]*"
+_EDIT = regex.compile(rf"(?P<ws>{_WS_EDIT})|{_GLUE.pattern}")
 
 
 def _edit_line(text: str, whitespace: bool, glue: bool) -> tuple[list[tuple[str, int, int, bool]], int, int]:
