@@ -89,7 +89,7 @@ def crawl(n: int) -> list[Document]:
     for i in range(n):
         if i % 3 != 2:
             body = make_article(rng, paragraphs=3, start=100 * i)
-        docs.append(Document(f"d{i}", "\n\n".join([f"Title {i}", *body, FOOTER]) if i % 7 else None))
+        docs.append(Document(f"d{i}", "\n\n".join([f"Title {i}", *body, FOOTER]) if i % 7 != 3 else None))
     return docs
 
 
@@ -115,8 +115,8 @@ def test_corpus_scope_adds_to_the_index_it_is_given_under_the_names_doc_id_gives
     first = [r for _, r in clean_documents(docs[:6], CORPUS, index=index, doc_id=lambda doc: f"run1/{doc.id}")]
     assert index.doc_ids == [f"run1/{doc.id}" for doc in docs[:6] if doc.text is not None]
     later = [r for _, r in clean_documents(docs[6:], CORPUS, index=index)]
-    assert {r.kept_doc for r in first[5].removals} == {"run1/d1", "run1/d4"}  # d5: d1's footer, d4's body
-    assert {r.kept_doc for r in later[2].removals} == {"run1/d1", "d7"}  # d8: d1's footer, d7's body
+    assert {r.kept_doc for r in first[5].removals} == {"run1/d0", "run1/d4"}  # d5: d0's footer, d4's body
+    assert {r.kept_doc for r in later[2].removals} == {"run1/d0", "d7"}  # d8: d0's footer, d7's body
     alone = [r for _, r in clean_documents(docs[6:], CORPUS)]
     assert {r.kept_doc for r in alone[2].removals} == {"d6", "d7"}
 
