@@ -118,3 +118,40 @@ def test_truncated_teaser_is_flagged():
 )
 def test_matching_key(text, key):
     assert matching_key(text) == key
+
+
+# ftfy's pre-check: skipping ftfy must never change the result.
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import unicodedata  # noqa: E402
+
+import ftfy  # noqa: E402
+
+from unrepeat.normalize import _FTFY, _needs_ftfy  # noqa: E402
+
+_FTFY_PLAIN = _FTFY._replace(explain=False)
+_MOJIBAKE_PRONE = st.text(
+    alphabet=st.sampled_from(list("aeiou ,.&;'\"") + [chr(c) for c in range(0x80, 0x180)]
+                             + list("\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u20ac\u2122\ufb01\u2028\u00a0")),
+    max_size=40,
+)
+
+
+def _ftfy_changes(line: str) -> bool:
+    return ftfy.fix_text(line, _FTFY_PLAIN) != unicodedata.normalize("NFC", line)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_MOJIBAKE_PRONE, st.text(max_size=60)))
+def test_ftfy_precheck_never_skips_a_fix(line):
+    line = line.replace("\n", " ").replace("\r", " ")
+    if not _needs_ftfy(line):
+        assert not _ftfy_changes(line)
+
+
+@pytest.mark.parametrize(
+    "line", ["caf\u00c3\u00a9", "\u00e2\u20ac\u0153quoted\u00e2\u20ac\u009d", "a &amp; b", "\ufb01ne", "x\x1b[31mred"]
+)
+def test_ftfy_precheck_flags_damage(line):
+    assert _needs_ftfy(line) and _ftfy_changes(line)

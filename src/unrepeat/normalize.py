@@ -24,6 +24,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 import ftfy
+import ftfy.badness
+import ftfy.chardata
 import regex
 
 from .config import Config
@@ -49,6 +51,11 @@ def matching_key(text: str) -> str:
 # curly quotes and full-width characters are content, not damage.
 _FTFY = ftfy.TextFixerConfig(uncurl_quotes=False, fix_character_width=False, explain=True)
 _ASCII_NEEDS_FTFY = regex.compile(r"[&\x00-\x08\x0b-\x1f\x7f]")
+_FTFY_TRIGGER = regex.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"
+    + "".join(regex.escape(chr(c)) for c in sorted(set(ftfy.chardata.CONTROL_CHARS) | set(ftfy.chardata.LIGATURES)))
+    + "]"
+)
 _LINE_BREAK = regex.compile(r"\r\n|\r|\n")
 # Spaces that become one ASCII space outside preformatted blocks.
 _SPACE = "\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
@@ -127,9 +134,23 @@ class _Line:
     changed: bool  # ftfy or NFC changed it: map the line linearly
 
 
+def _needs_ftfy(line: str) -> bool:
+    """Could ftfy (as configured here) change this line, apart from NFC?
+
+    Every ftfy step acts only on characters this checks for: ``&`` (HTML
+    entities), ESC, C0/C1 controls and the other control characters ftfy
+    removes, ligatures, line separators, surrogates; and mojibake, which
+    ftfy itself only fixes where its `is_bad` test finds it. A test checks
+    this against ftfy on every line of the sample texts and on random text.
+    """
+    if line.isascii():
+        return _ASCII_NEEDS_FTFY.search(line) is not None
+    return "&" in line or _FTFY_TRIGGER.search(line) is not None or ftfy.badness.is_bad(line)
+
+
 def _fix_line(line: str, config: Config, fixes: Counter[str]) -> tuple[str, bool]:
-    """ftfy (behind a cheap pre-check that skips plain ASCII) and NFC."""
-    if config.fix_text and (not line.isascii() or _ASCII_NEEDS_FTFY.search(line)):
+    """ftfy (behind a cheap pre-check, `_needs_ftfy`) and NFC."""
+    if config.fix_text and _needs_ftfy(line):
         fixed, steps = ftfy.fix_and_explain(line, config=_FTFY)
         if fixed != line:
             names = {f"fix_text.{p}" if a == "apply" else "fix_text.fix_encoding" for a, p in steps or ()}
@@ -230,15 +251,6 @@ class _Builder:
         self.parts: list[str] = []
         self.length = 0
         self.offsets = OffsetMap(len(raw))
-
-    def tail(self, size: int = 40) -> str:
-        """The last characters of the text so far."""
-        out = ""
-        for part in reversed(self.parts):
-            out = part + out
-            if len(out) >= size:
-                break
-        return out[-size:]
 
     def add(self, text: str, raw_start: int, raw_end: int, exact: bool | None = None) -> None:
         if exact is None:
@@ -397,7 +409,7 @@ def normalize(raw: str, config: Config | None = None) -> Normalized:
                         left = out.parts[-1] if out.parts else ""
                         out.add(_join_char(left, line.text.strip()), group[i - 1].raw_end, line.raw_start, False)
                 repairs += out.add_line(line, pre, config, fixes) + line.changed
-            truncated = not pre and _TRUNCATED.search(out.tail()) is not None
+            truncated = not pre and _TRUNCATED.search(group[-1].text.rstrip(_BLANK_CHARS)) is not None
             paragraphs.append(Paragraph(start, out.length, pre, repairs + truncated, truncated))
             prev_end = group[-1].raw_end
     if paragraphs:
