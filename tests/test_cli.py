@@ -319,7 +319,11 @@ def test_usage_errors_are_exit_2():
     Path("a.txt").write_text("A.", encoding="utf-8")
     for args, message in [
         (["--threshold", "65"], "Error: threshold must be between 0 and 64, got 65"),
-        (["--scope", "corpus"], "Error: Invalid value for '--scope'"),
+        (["--scope", "site"], "Error: Invalid value for '--scope'"),
+        (["--index", "seen.index"], "Error: --index needs --scope corpus"),
+        (["--drop-duplicates"], "Error: --drop-duplicates needs --scope corpus"),
+        (["--scope", "corpus", "--index", "a.txt"], "Error: the index a.txt would overwrite the input a.txt"),
+        (["-o", "out.parquet"], "Error: --output out.parquet: only a Parquet input is written as Parquet"),
         (["--jobs", "0"], "Error: Invalid value for '-j' / '--jobs'"),
         (["--diff", "-o", "out.txt"], "Error: --diff only shows what would be removed"),
         (["--report", "-"], "Error: --report needs a file or directory path, not -"),
@@ -429,7 +433,24 @@ def test_the_progress_counter_waits_a_second_then_keeps_out_of_the_way(capsys):
     progress.update(summary)
     progress.warn("careful")
     progress.clear()
-    assert capsys.readouterr().err == "\r3 documents, 2.5 MB\r\x1b[KWarning: careful\n"
+    assert capsys.readouterr().err == "\r3 documents, 2.5 MB, 1.7 MB/s, 100.0% removed\x1b[K\r\x1b[KWarning: careful\n"
+
+
+def test_the_progress_bar_shows_the_share_read_the_removal_rate_and_the_duplicates(capsys):
+    now = 0.0
+    progress = _Progress(enabled=True, clock=lambda: now, total=4_000_000)
+    summary = _Summary(documents=1234, bytes_in=2_000_000, bytes_out=1_500_000, duplicates=7, read=1_000_000)
+    now = 2.0
+    progress.update(summary)
+    assert capsys.readouterr().err == (
+        "\r[#####...............]  25% 1,234 documents, 2.0 MB, 1.0 MB/s, 25.0% removed, 7 duplicates\x1b[K")
+    progress.update(summary)  # not again within 0.2 s
+    assert capsys.readouterr().err == ""
+    progress = _Progress(enabled=False, clock=lambda: now, total=4_000_000)
+    now = 10.0
+    progress.update(summary)
+    progress.clear()
+    assert capsys.readouterr().err == ""
 
 
 @pytest.mark.parametrize(("signum", "exit_code"), [(signal.SIGTERM, 143), (signal.SIGINT, 1)])

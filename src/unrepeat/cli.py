@@ -26,6 +26,7 @@ import click
 from . import __version__
 from .collapse import clean
 from .config import Config, Keep, Scope
+from .corpus import CorpusIndex, IndexFileError
 from .engine import clean_documents
 from .io import (
     STDIN,
@@ -35,12 +36,18 @@ from .io import (
     InputError,
     JsonLine,
     Output,
+    ParquetBatch,
+    ParquetOutput,
     Source,
     find_inputs,
+    format_of,
     json_bytes,
     open_output,
+    parquet_layout,
     read_bytes,
     read_jsonl,
+    read_parquet,
+    read_records,
     read_text,
 )
 from .records import text_of
@@ -66,6 +73,7 @@ def main() -> None:
     Examples:
       unrepeat clean page.txt > clean.txt
       unrepeat clean crawl.jsonl.gz -o clean.jsonl.gz --report report.jsonl
+      unrepeat clean --scope corpus crawl/ -o clean/ --index seen.index
       unrepeat verify crawl.jsonl.gz report.jsonl clean.jsonl.gz
 
     Run "unrepeat COMMAND --help" for the options of a command.
@@ -75,19 +83,29 @@ def main() -> None:
 @main.command("clean")
 @click.argument("inputs", nargs=-1, metavar="[INPUT]...")
 @click.option("-o", "--output", metavar="PATH", help="Output file, directory (for several inputs), or - for stdout [default: -].")
-@click.option("--report", metavar="PATH", help="Write the report: JSON for a text input, one JSON line per record for JSONL.")
-@click.option("--text-field", default="text", show_default=True, help="JSONL field holding the text.")
-@click.option("--id-field", default="id", show_default=True, help="JSONL field holding the document id (for the report).")
+@click.option("--report", metavar="PATH",
+              help="Write the report: JSON for a text input, one JSON line per record for JSONL and Parquet.")
+@click.option("--text-field", default="text", show_default=True, help="JSONL / Parquet field holding the text.")
+@click.option("--id-field", default="id", show_default=True,
+              help="JSONL / Parquet field holding the document id (for the report).")
 @click.option("--format", "input_format", type=click.Choice(_FORMATS), default="auto", show_default=True,
-              help="Input format; auto: by file name (.jsonl, .jsonl.gz, .jsonl.zst are JSONL), stdin is text.")
+              help="Input format; auto: by file name (.jsonl, .jsonl.gz, .jsonl.zst are JSONL, .parquet is "
+                   "Parquet), stdin is text.")
 @click.option("--keep", type=click.Choice([k.value for k in Keep]), default=_DEFAULT.keep.value, show_default=True,
               help="Which copy of a repeated passage stays.")
 @click.option("--threshold", type=int, default=_DEFAULT.threshold, show_default=True,
               help="Largest simhash Hamming distance (0-64) for near-duplicate sentences.")
 @click.option("--collapse-short", is_flag=True, default=_DEFAULT.collapse_short,
               help="Also remove isolated short repeats (refrains, captions).")
-@click.option("--scope", type=click.Choice([Scope.DOCUMENT.value]), default=Scope.DOCUMENT.value, show_default=True,
-              help="What a passage is compared with.")
+@click.option("--scope", type=click.Choice([s.value for s in Scope]), default=_DEFAULT.scope.value, show_default=True,
+              help="What a passage is compared with: the same document only, or also the passages kept by "
+                   "earlier documents (in input order, all inputs as one corpus).")
+@click.option("--index", "index_path", metavar="PATH",
+              help="With --scope corpus: also clean against the documents of earlier runs, kept in the index "
+                   "file PATH (started if missing), and save the updated index there.")
+@click.option("--drop-duplicates", is_flag=True,
+              help="With --scope corpus: leave out documents all of whose passages were kept earlier "
+                   "(their report records stay, marked \"dropped\").")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes; the output is the same for any number.")
 @click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
@@ -106,22 +124,33 @@ def clean_command(
     threshold: int,
     collapse_short: bool,
     scope: str,
+    index_path: str | None,
+    drop_duplicates: bool,
     jobs: int,
     on_error: str,
     diff: bool,
     color: bool | None,
     quiet: bool,
 ) -> None:
-    """Remove repeated passages from text and JSONL documents.
+    """Remove repeated passages from text, JSONL and Parquet documents.
 
     INPUT is a .txt file, a .jsonl file (also .jsonl.gz, .jsonl.zst), a
-    directory (walked recursively, in sorted order), or - for standard input
-    (the default). The cleaned text goes to standard output unless -o says
-    otherwise; several inputs or a directory need -o DIRECTORY, under which
-    their relative paths are mirrored (reports likewise, as NAME.report.json
-    or NAME.report.jsonl under --report DIRECTORY). JSONL records keep every
-    other field and their order. Output files are written atomically and
-    compressed as their names say (.gz, .zst).
+    .parquet file, a directory (walked recursively, in sorted order), or -
+    for standard input (the default). The cleaned text goes to standard
+    output unless -o says otherwise; several inputs or a directory need -o
+    DIRECTORY, under which their relative paths are mirrored (reports
+    likewise, as NAME.report.json or NAME.report.jsonl under --report
+    DIRECTORY). JSONL and Parquet records keep every other field, its type
+    and their order; a Parquet input gives a Parquet output (needs pyarrow:
+    pip install "unrepeat[parquet]"). Output files are written atomically
+    and compressed as their names say (.gz, .zst).
+
+    With --scope corpus, documents are taken in input order and a passage
+    kept by an earlier document is removed from later ones, near-duplicates
+    included; the report names the earlier document ("kept_doc": its id, or
+    FILE:LINE for a record without one, or the file name for a text input)
+    and the kept copy's offsets in its normalized text. A document left with
+    nothing of its own gets "duplicate_of" in its report.
 
     \b
     Examples:
@@ -131,22 +160,33 @@ def clean_command(
       unrepeat clean pages/ -o cleaned/ --report reports/
       zcat crawl.jsonl.gz | unrepeat clean --format jsonl > clean.jsonl
       unrepeat clean page.txt --diff | less -R    # what would be removed
+      unrepeat clean --scope corpus crawl.parquet -o clean.parquet --drop-duplicates
+      unrepeat clean --scope corpus day1.jsonl -o clean1.jsonl --index seen.index
+      unrepeat clean --scope corpus day2.jsonl -o clean2.jsonl --index seen.index
     """
     try:
         config = Config(keep=Keep(keep), threshold=threshold, collapse_short=collapse_short, scope=Scope(scope))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    if config.scope is not Scope.CORPUS:
+        for given, option in [(index_path is not None, "--index"), (drop_duplicates, "--drop-duplicates")]:
+            if given:
+                raise click.UsageError(f"{option} needs --scope corpus")
     args = inputs or (STDIN,)
     try:
         sources = find_inputs(args, None if input_format == "auto" else Format(input_format))
         outputs, reports = _targets(args, sources, output, report, diff)
+        _check_distinct(sources, outputs + reports, None if index_path is None else Path(index_path))
+        index = None if index_path is None else _load_index(index_path)
         items = _items(sources, text_field, id_field, skip_errors=on_error == "skip")
         if diff:
             sink: _Sink = _DiffView(color if color is not None else sys.stdout.isatty())
         else:
-            sink = _Files(outputs, reports, config, text_field)
+            sink = _Files(sources, outputs, reports, config, text_field, drop_duplicates)
         with _sigterm_unwinds():
-            summary = _run(sources, items, config, jobs, sink, quiet)
+            summary = _run(sources, items, config, jobs, sink, quiet, index)
+            if index is not None and index_path is not None and not diff:
+                _save_index(index, index_path)
     except FileError as exc:
         raise DataError(str(exc)) from None
     except BrokenPipeError:
@@ -156,6 +196,25 @@ def clean_command(
         sys.exit(1)
     if not quiet:
         click.echo(summary.line(), err=True)
+
+
+def _load_index(path: str) -> CorpusIndex:
+    """The index in ``path``, or an empty one if there is no such file."""
+    if not os.path.lexists(path):
+        return CorpusIndex()
+    try:
+        return CorpusIndex.load(path)
+    except IndexFileError as exc:
+        message = str(exc)
+        raise DataError(message if message.startswith(f"{path}:") else f"{path}: {message}") from None
+
+
+def _save_index(index: CorpusIndex, path: str) -> None:
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        index.save(path)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot write the index: {exc.strerror or exc}") from None
 
 
 # ----------------------------------------------------------------- targets
@@ -188,8 +247,17 @@ def _targets(
         outputs = [None if output in (None, STDIN) else _file(output, source.relative, "--output")]
         report_name = None if source.relative is None else _report_name(source.relative, source.format)
         reports = [None if report is None else _file(report, report_name, "--report")]
-    _check_distinct(sources, outputs + reports)
+    for source, target in zip(sources, outputs, strict=True):
+        parquet_in, parquet_out = source.format is Format.PARQUET, target is not None and _is_parquet(target)
+        if parquet_in and not parquet_out:
+            raise click.UsageError(f"the Parquet input {source.name} needs a .parquet output (--output FILE.parquet)")
+        if parquet_out and not parquet_in:
+            raise click.UsageError(f"--output {target}: only a Parquet input is written as Parquet")
     return outputs, reports
+
+
+def _is_parquet(path: PurePath) -> bool:
+    return format_of(path.name) is Format.PARQUET
 
 
 def _directory(arg: str, option: str) -> Path:
@@ -210,10 +278,10 @@ def _file(arg: str, name_inside: PurePath | None, option: str) -> Path:
 
 
 def _report_name(relative: PurePath, format: Format) -> PurePath:
-    return relative.with_name(relative.name + (".report.jsonl" if format is Format.JSONL else ".report.json"))
+    return relative.with_name(relative.name + (".report.jsonl" if format.has_records else ".report.json"))
 
 
-def _check_distinct(sources: list[Source], targets: list[Path | None]) -> None:
+def _check_distinct(sources: list[Source], targets: list[Path | None], index: Path | None = None) -> None:
     inputs = {os.path.realpath(s.path): s.name for s in sources if s.path is not None}
     seen: set[str] = set()
     for target in targets:
@@ -225,6 +293,10 @@ def _check_distinct(sources: list[Source], targets: list[Path | None]) -> None:
         if key in seen:
             raise click.UsageError(f"two outputs would be written to {target}")
         seen.add(key)
+    if index is not None:
+        key = os.path.realpath(index)
+        if key in inputs or key in seen:
+            raise click.UsageError(f"the index {index} would overwrite the {'input' if key in inputs else 'output'} {index}")
 
 
 # ------------------------------------------------------------------- items
@@ -245,28 +317,41 @@ class _Item(NamedTuple):
     text: str | None = None
     id: object = None
     record: dict[str, object] | None = None
-    line: int | None = None  # JSONL line number
+    line: int | None = None  # JSONL line number, Parquet row number (from 1)
     invalid_utf8: int = 0
     error: str | None = None
+    name: str = ""  # the document's name in a corpus: its id, else FILE:LINE; a text input's file name
+    size: int = 0  # bytes of the input file it took, for progress
+    batch: ParquetBatch | None = None  # the Parquet batch of a row
 
 
 def _items(sources: list[Source], text_field: str, id_field: str, skip_errors: bool) -> Iterator[_Item]:
     for index, source in enumerate(sources):
         yield _Item(_Kind.BEGIN, index)
         if source.format is Format.TEXT:
+            size = 0 if source.path is None else source.path.stat().st_size
             whole, invalid = read_text(source)
-            yield _Item(_Kind.DOC, index, whole, source.name, invalid_utf8=invalid)
-        else:
+            yield _Item(_Kind.DOC, index, whole, source.name, invalid_utf8=invalid, name=source.name, size=size)
+        elif source.format is Format.JSONL:
             for line in read_jsonl(source):
-                text, error = _record_text(line, text_field)
-                doc_id = None if line.record is None else line.record.get(id_field)
-                if error is None:
-                    yield _Item(_Kind.DOC, index, text, doc_id, line.record, line.number, line.invalid_utf8)
-                elif skip_errors:
-                    yield _Item(_Kind.SKIP, index, None, doc_id, None, line.number, line.invalid_utf8, error)
-                else:
-                    raise InputError(source.name, error, line.number)
+                yield _record_item(index, source, line, text_field, id_field, skip_errors)
+        else:
+            for batch in read_parquet(source):
+                for i, row in enumerate(batch.rows):
+                    line = JsonLine(batch.first + i, row, None, 0)
+                    yield _record_item(index, source, line, text_field, id_field, skip_errors)._replace(batch=batch)
         yield _Item(_Kind.END, index)
+
+
+def _record_item(index: int, source: Source, line: JsonLine, text_field: str, id_field: str, skip_errors: bool) -> _Item:
+    text, error = _record_text(line, text_field)
+    doc_id = None if line.record is None else line.record.get(id_field)
+    if error is not None and not skip_errors:
+        raise InputError(source.name, error, line.number)
+    name = f"{source.name}:{line.number}" if doc_id is None else str(doc_id)
+    kind = _Kind.DOC if error is None else _Kind.SKIP
+    return _Item(kind, index, text, doc_id, line.record if error is None else None, line.number, line.invalid_utf8,
+                 error, name, line.size)
 
 
 def _record_text(line: JsonLine, text_field: str) -> tuple[str | None, str | None]:
@@ -281,6 +366,16 @@ def _record_text(line: JsonLine, text_field: str) -> tuple[str | None, str | Non
         return None, str(exc)
 
 
+def _input_size(sources: list[Source]) -> int | None:
+    """The bytes progress counts up to, when the inputs are uncompressed text or JSONL files."""
+    if any(s.path is None or s.compression or s.format is Format.PARQUET for s in sources):
+        return None
+    try:
+        return sum(s.path.stat().st_size for s in sources if s.path is not None)
+    except OSError:
+        return None
+
+
 # --------------------------------------------------------------------- run
 
 
@@ -292,16 +387,28 @@ class _Summary:
     removals: Counter[str] = field(default_factory=Counter)
     skipped: int = 0
     invalid_utf8: int = 0
+    duplicates: int = 0
+    dropped: int = 0
+    read: int = 0  # bytes of the input files taken so far
 
-    def add(self, item: _Item, result: CleanResult) -> None:
+    def add(self, item: _Item, result: CleanResult, dropped: bool = False) -> None:
         self.documents += 1
         self.bytes_in += _utf8_len(item.text or "")
-        self.bytes_out += _utf8_len(result.text)
+        self.bytes_out += 0 if dropped else _utf8_len(result.text)
         self.removals.update(str(r.reason) for r in result.removals)
+        self.duplicates += result.duplicate_of is not None
+        self.dropped += dropped
+
+    @property
+    def removed(self) -> float:
+        """The share of the input bytes that did not reach the output."""
+        return 1 - self.bytes_out / self.bytes_in if self.bytes_in else 0.0
 
     def line(self) -> str:
         removed = ", ".join(f"{reason} {n}" for reason, n in sorted(self.removals.items())) or "none"
         parts = [f"{self.documents} documents, {self.bytes_in} bytes in, {self.bytes_out} bytes out; removals: {removed}"]
+        if self.duplicates:
+            parts.append(f"duplicates: {self.duplicates}" + (f" ({self.dropped} left out)" if self.dropped else ""))
         if self.skipped:
             parts.append(f"skipped: {self.skipped} records with errors")
         if self.invalid_utf8:
@@ -318,7 +425,7 @@ class _Sink(Protocol):
 
     def begin(self, source: int) -> None: ...
 
-    def document(self, item: _Item, result: CleanResult, where: str) -> None: ...
+    def document(self, item: _Item, result: CleanResult, where: str) -> bool: ...
 
     def skipped(self, item: _Item) -> None: ...
 
@@ -327,14 +434,17 @@ class _Sink(Protocol):
     def abort(self) -> None: ...
 
 
-def _run(sources: list[Source], items: Iterator[_Item], config: Config, jobs: int, sink: _Sink, quiet: bool) -> _Summary:
+def _run(sources: list[Source], items: Iterator[_Item], config: Config, jobs: int, sink: _Sink, quiet: bool,
+         index: CorpusIndex | None = None) -> _Summary:
     """Clean the items into the sink, with warnings and progress on stderr."""
     summary = _Summary()
-    progress = _Progress(enabled=not quiet and sys.stderr.isatty())
+    progress = _Progress(enabled=not quiet and sys.stderr.isatty(), total=_input_size(sources))
+    results = clean_documents(items, config, jobs, index=index, doc_id=_name)
     try:
-        with contextlib.closing(clean_documents(items, config, jobs)) as results:
+        with contextlib.closing(results):
             for item, result in results:
                 where = sources[item.source].name + ("" if item.line is None else f":{item.line}")
+                summary.read += item.size
                 if item.invalid_utf8:
                     summary.invalid_utf8 += item.invalid_utf8
                     progress.warn(f"{where}: {item.invalid_utf8} invalid UTF-8 sequences replaced with U+FFFD")
@@ -347,9 +457,9 @@ def _run(sources: list[Source], items: Iterator[_Item], config: Config, jobs: in
                     progress.warn(f"{where}: skipped: {item.error}")
                     sink.skipped(item)
                 elif result is not None:
-                    summary.add(item, result)
+                    dropped = sink.document(item, result, where)
+                    summary.add(item, result, dropped)
                     progress.update(summary)
-                    sink.document(item, result, where)
     except BaseException:
         sink.abort()
         raise
@@ -358,50 +468,108 @@ def _run(sources: list[Source], items: Iterator[_Item], config: Config, jobs: in
     return summary
 
 
-class _Files:
-    """Each source's output and report; committed when the source ends, removed on failure."""
+def _name(item: _Item) -> str:
+    return item.name
 
-    def __init__(self, outputs: list[Path | None], reports: list[Path | None], config: Config, text_field: str) -> None:
+
+class _Files:
+    """Each source's output and report; committed when the source ends, removed on failure.
+
+    With ``drop_duplicates``, a document whose result is a duplicate has no
+    output (a text input: no output file) and its report record says
+    ``"dropped": true``.
+    """
+
+    def __init__(self, sources: list[Source], outputs: list[Path | None], reports: list[Path | None], config: Config,
+                 text_field: str, drop_duplicates: bool = False) -> None:
+        self._sources = sources
         self._outputs = outputs
         self._reports = reports
         self._config = config.as_dict()
         self._text_field = text_field
-        self._open: list[Output] = []
+        self._drop_duplicates = drop_duplicates
+        self._open: list[Output | ParquetOutput] = []
+        self._batch: ParquetBatch | None = None  # the Parquet batch whose rows are being collected
+        self._texts: list[str | None] = []  # ... and their output texts (None: left out)
 
     def begin(self, source: int) -> None:
-        report = self._reports[source]
-        self._output = open_output(self._outputs[source])
+        report, output = self._reports[source], self._outputs[source]
+        self._parquet = None
+        self._drop_text = False
+        if self._sources[source].format is Format.PARQUET:
+            assert output is not None  # `_targets` saw to it
+            self._output: Output = _NoBytes()
+            self._parquet = ParquetOutput(output, parquet_layout(self._sources[source]))
+        else:
+            self._output = open_output(output)
         self._report = None if report is None else AtomicFile(report)
-        self._open = [self._output] + ([self._report] if self._report else [])
+        self._open = [self._parquet or self._output] + ([self._report] if self._report else [])
 
-    def document(self, item: _Item, result: CleanResult, where: str) -> None:
+    def document(self, item: _Item, result: CleanResult, where: str) -> bool:
+        dropped = self._drop_duplicates and result.duplicate_of is not None
         report = result.report(item.id, self._config)  # type: ignore[arg-type]
         if item.line is not None:
-            report["line"] = item.line
+            report["row" if item.batch is not None else "line"] = item.line
         if item.invalid_utf8:
             report["invalid_utf8"] = item.invalid_utf8
-        if item.record is None:
-            self._output.write(result.text.encode("utf-8"))
-            if self._report is not None:
-                self._report.write(json_bytes(report, indent=2))
-        else:
+        if dropped:
+            report["dropped"] = True
+        if item.batch is not None:
+            self._row(item.batch, None if dropped else result.text)
+        elif item.record is None:
+            self._drop_text = dropped
+            if not dropped:
+                self._output.write(result.text.encode("utf-8"))
+        elif not dropped:
             self._output.write(json_bytes({**item.record, self._text_field: result.text}))
-            if self._report is not None:
-                self._report.write(json_bytes(report))
+        if self._report is not None:
+            self._report.write(json_bytes(report, indent=None if item.line is not None else 2))
+        return dropped
 
     def skipped(self, item: _Item) -> None:
+        if item.batch is not None:
+            self._row(item.batch, None)
         if self._report is not None:
-            self._report.write(json_bytes({"id": item.id, "error": item.error, "line": item.line}))
+            key = "row" if item.batch is not None else "line"
+            self._report.write(json_bytes({"id": item.id, "error": item.error, key: item.line}))
+
+    def _row(self, batch: ParquetBatch, text: str | None) -> None:
+        if batch is not self._batch:
+            self._flush()
+            self._batch = batch
+        self._texts.append(text)
+
+    def _flush(self) -> None:
+        if self._batch is not None and self._parquet is not None:
+            self._parquet.write_batch(self._batch.table, self._text_field, self._texts)
+        self._batch, self._texts = None, []
 
     def end(self) -> None:
+        self._flush()
+        if self._drop_text:
+            self._output.discard()  # a dropped text document has no output file
         for file in self._open:
             file.commit()
         self._open = []
 
     def abort(self) -> None:
+        self._batch, self._texts = None, []
         for file in self._open:
             file.discard()
         self._open = []
+
+
+class _NoBytes:
+    """The byte output of a Parquet source, which takes none."""
+
+    def write(self, data: bytes) -> None:
+        raise TypeError("a Parquet output takes no bytes")
+
+    def commit(self) -> None:
+        pass
+
+    def discard(self) -> None:
+        pass
 
 
 class _DiffView:
@@ -412,7 +580,7 @@ class _DiffView:
         self._color = color
         self._stream = sys.stdout.buffer
 
-    def document(self, item: _Item, result: CleanResult, where: str) -> None:
+    def document(self, item: _Item, result: CleanResult, where: str) -> bool:
         header = f"==> {where}" + ("" if item.record is None or item.id is None else f" (id {item.id})") + " <=="
         parts = [click.style(header, bold=True) if self._color else header, "\n"]
         pos = 0
@@ -422,6 +590,7 @@ class _DiffView:
         parts.append(result.normalized[pos:])
         text = "".join(parts)
         self._stream.write((text if text.endswith("\n") else text + "\n").encode("utf-8", "replace"))
+        return False
 
     def _removed(self, text: str) -> str:
         if not self._color:
@@ -460,19 +629,35 @@ def _sigterm_unwinds() -> Iterator[None]:
 
 
 class _Progress:
-    """A documents / MB counter on stderr, for runs longer than a second; warnings go around it."""
+    """A progress line on stderr for runs longer than a second: a bar (when the
+    input size is known), documents, MB and MB/s, the share removed and the
+    duplicates; warnings go around it."""
 
-    def __init__(self, enabled: bool, clock: Callable[[], float] = time.monotonic) -> None:
+    _WIDTH = 20  # characters of the bar
+
+    def __init__(self, enabled: bool, clock: Callable[[], float] = time.monotonic, total: int | None = None) -> None:
         self._enabled = enabled
         self._clock = clock
-        self._next = clock() + 1.0
+        self._start = clock()
+        self._next = self._start + 1.0
         self._shown = False
+        self._total = total
 
     def update(self, summary: _Summary) -> None:
         if not self._enabled or self._clock() < self._next:
             return
-        self._next = self._clock() + 0.2
-        self._write(f"\r{summary.documents} documents, {summary.bytes_in / 1e6:.1f} MB")
+        now = self._clock()
+        self._next = now + 0.2
+        parts = [f"{summary.documents:,} documents", f"{summary.bytes_in / 1e6:,.1f} MB",
+                 f"{summary.bytes_in / 1e6 / max(now - self._start, 1e-9):.1f} MB/s", f"{summary.removed:.1%} removed"]
+        if summary.duplicates:
+            parts.append(f"{summary.duplicates:,} duplicates")
+        line = ", ".join(parts)
+        if self._total:
+            done = min(summary.read / self._total, 1.0)
+            filled = int(done * self._WIDTH)
+            line = f"[{'#' * filled}{'.' * (self._WIDTH - filled)}] {done:4.0%} " + line
+        self._write(f"\r{line}\x1b[K")
         self._shown = True
 
     def warn(self, message: str) -> None:
@@ -507,9 +692,12 @@ def verify(input_arg: str, report_arg: str, output_arg: str, text_field: str, id
     For each document: the input normalized again with the report's config
     has the recorded sha256, every removal's text is what the normalized text
     holds at its span, and deleting the removals gives OUTPUT byte for byte.
-    For JSONL, line n of REPORT goes with record n of INPUT and of OUTPUT
-    (a record the report marks skipped has no output record). Exit code 0 and
-    "OK: N documents verified", or 1 naming the first document that differs.
+    For JSONL and Parquet, line n of REPORT goes with record n of INPUT and
+    of OUTPUT (a record the report marks skipped, or dropped as a duplicate,
+    has no output record). Reports of --scope corpus verify the same way: a
+    removal copied from an earlier document ("kept_doc") is still a span of
+    this document's normalized text. Exit code 0 and "OK: N documents
+    verified", or 1 naming the first document that differs.
 
     \b
     Examples:
@@ -525,7 +713,7 @@ def verify(input_arg: str, report_arg: str, output_arg: str, text_field: str, id
         if source.format is Format.TEXT:
             count = _verify_text(source, report, output)
         else:
-            count = _verify_jsonl(source, report, output, text_field, id_field)
+            count = _verify_records(source, report, output, text_field, id_field)
     except FileError as exc:
         raise DataError(str(exc)) from None
     click.echo(f"OK: {count} documents verified")
@@ -554,10 +742,11 @@ def _verify_text(source: Source, report_source: Source, output: Source) -> int:
     return 1
 
 
-def _verify_jsonl(source: Source, report_source: Source, output: Source, text_field: str, id_field: str) -> int:
-    outputs = read_jsonl(output)
+def _verify_records(source: Source, report_source: Source, output: Source, text_field: str, id_field: str) -> int:
+    outputs = read_records(output)
+    position = "row" if source.format is Format.PARQUET else "line"
     count = 0
-    for line, report_line in zip_longest(read_jsonl(source), read_jsonl(report_source)):
+    for line, report_line in zip_longest(read_records(source), read_jsonl(report_source)):
         if line is None:
             raise DataError(f"{report_source.name}:{report_line.number}: no input record is left for this report line")
         where = f"{source.name}:{line.number}"
@@ -566,8 +755,8 @@ def _verify_jsonl(source: Source, report_source: Source, output: Source, text_fi
         report = report_line.record
         if report is None:
             raise DataError(f"{report_source.name}:{report_line.number}: {report_line.error}")
-        if report.get("line", line.number) != line.number:
-            raise DataError(f"{where}: the report line is for line {report['line']}")
+        if report.get(position, line.number) != line.number:
+            raise DataError(f"{where}: the report line is for {position} {report[position]}")
         if "error" in report:
             continue  # left out by --on-error skip: no output record
         text, error = _record_text(line, text_field)
@@ -581,6 +770,9 @@ def _verify_jsonl(source: Source, report_source: Source, output: Source, text_fi
             expected = {**line.record, text_field: _replay(text, report)}
         except _Mismatch as exc:
             raise DataError(f"{where}: {exc}") from None
+        count += 1
+        if report.get("dropped") is True:
+            continue  # a duplicate left out by --drop-duplicates: no output record
         out = next(outputs, None)
         if out is None:
             raise DataError(f"{where}: {output.name} has no record for it")
@@ -588,7 +780,6 @@ def _verify_jsonl(source: Source, report_source: Source, output: Source, text_fi
             raise DataError(f"{output.name}:{out.number}: {out.error}")
         if out.record != expected or list(out.record) != list(expected):
             raise DataError(f"{where}: {output.name}:{out.number} {_record_difference(out.record, expected, text_field)}")
-        count += 1
     extra = next(outputs, None)
     if extra is not None:
         raise DataError(f"{output.name}:{extra.number}: a record the report does not account for")

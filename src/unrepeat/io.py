@@ -1,9 +1,12 @@
-"""Reading and writing text, JSONL and compressed files; atomic output.
+"""Reading and writing text, JSONL, Parquet and compressed files; atomic output.
 
 Only this module and `cli` touch files. Inputs are decoded as UTF-8 with
 invalid sequences replaced and counted; compression follows the file name
 (``.gz``, ``.zst``); outputs are written under a temporary name beside the
 target and renamed into place, so a failure never leaves a half-written file.
+Parquet (``.parquet``) is read in record batches and written back with the
+same schema; it needs pyarrow (``pip install "unrepeat[parquet]"``), which is
+imported only when a Parquet file is read or written.
 
 >>> decode(b"caf\\xc3\\xa9")
 ('café', 0)
@@ -11,6 +14,8 @@ target and renamed into place, so a failure never leaves a half-written file.
 ('caf� �', 1)
 >>> format_of("crawl/part-0.jsonl.zst"), compression("crawl/part-0.jsonl.zst")
 (<Format.JSONL: 'jsonl'>, 'zst')
+>>> format_of("crawl/part-0.parquet")
+<Format.PARQUET: 'parquet'>
 """
 
 from __future__ import annotations
@@ -26,9 +31,13 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePath
-from typing import IO, NamedTuple, Protocol, TypeVar, cast
+from types import ModuleType
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar, cast
 
 import zstandard
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 STDIN = "-"
 """The INPUT (and ``--output``) argument that means standard input (output)."""
@@ -40,17 +49,24 @@ _REPLACEMENT = "\ufffd"
 _REPLACEMENT_UTF8 = _REPLACEMENT.encode()
 _BOM_UTF8 = b"\xef\xbb\xbf"
 _COMPRESSIONS = {".gz": "gz", ".zst": "zst"}
-_FORMATS = {".txt": "text", ".jsonl": "jsonl"}
+_FORMATS = {".txt": "text", ".jsonl": "jsonl", ".parquet": "parquet"}
+_PARQUET_BATCH_ROWS = 1024  # rows per record batch read from a Parquet file
+_PARQUET_CODECS = {"none", "snappy", "gzip", "brotli", "lz4", "zstd"}  # what a Parquet output can copy
 _READ_ERRORS = (OSError, EOFError, zstandard.ZstdError)
 
 T = TypeVar("T")
 
 
 class Format(StrEnum):
-    """What an input holds: one document, or one JSON record per line."""
+    """What an input holds: one document, one JSON record per line, or a table of records."""
 
     TEXT = "text"
     JSONL = "jsonl"
+    PARQUET = "parquet"
+
+    @property
+    def has_records(self) -> bool:
+        return self is not Format.TEXT
 
 
 class FileError(Exception):
@@ -75,6 +91,17 @@ class OutputError(FileError):
     """An output that cannot be written."""
 
 
+class MissingPyarrow(InputError):
+    """A Parquet file, and no pyarrow to read or write it."""
+
+    def __init__(self, name: str, verb: str = "reading") -> None:
+        super().__init__(name, "needs pyarrow")
+        self.verb = verb
+
+    def __str__(self) -> str:
+        return f'{self.verb} {self.name} needs pyarrow: pip install "unrepeat[parquet]"'
+
+
 @dataclass(frozen=True)
 class Source:
     """One input: a file, or standard input (``path`` None).
@@ -95,12 +122,21 @@ class Source:
 
 
 class JsonLine(NamedTuple):
-    """One non-blank line of a JSONL input: a record, or why it is not one."""
+    """One non-blank line of a JSONL input (or row of a Parquet input): a record, or why it is not one."""
 
-    number: int  #: 1-based line number in the file
+    number: int  #: 1-based line number in the file (row number for Parquet)
     record: dict[str, object] | None
     error: str | None
     invalid_utf8: int  #: invalid UTF-8 sequences replaced with U+FFFD
+    size: int = 0  #: bytes of the file it took, for progress
+
+
+class ParquetBatch(NamedTuple):
+    """A record batch of a Parquet input and its rows as Python values."""
+
+    table: pa.RecordBatch
+    first: int  #: the 1-based number of its first row in the file
+    rows: list[dict[str, object]]
 
 
 def compression(name: str) -> str | None:
@@ -109,8 +145,11 @@ def compression(name: str) -> str | None:
 
 
 def format_of(name: str) -> Format:
-    """JSONL for ``.jsonl`` (also compressed), text for anything else."""
-    return Format.JSONL if _inner_suffix(name) == ".jsonl" else Format.TEXT
+    """JSONL for ``.jsonl`` (also compressed), Parquet for ``.parquet``, text for anything else."""
+    suffix = _inner_suffix(name)
+    if suffix == ".parquet" and not compression(name):
+        return Format.PARQUET
+    return Format.JSONL if suffix == ".jsonl" else Format.TEXT
 
 
 def _inner_suffix(name: str) -> str:
@@ -123,9 +162,9 @@ def _inner_suffix(name: str) -> str:
 def find_inputs(args: Sequence[str], format: Format | None = None) -> list[Source]:
     """The inputs the command line names, in order.
 
-    A directory is walked recursively in sorted order, taking ``.txt`` and
-    ``.jsonl`` files (also ``.gz``/``.zst``) and skipping hidden files and
-    directories. ``format`` overrides the format the file names imply;
+    A directory is walked recursively in sorted order, taking ``.txt``,
+    ``.jsonl`` (also ``.gz``/``.zst``) and ``.parquet`` files and skipping
+    hidden files and directories. ``format`` overrides the format the file names imply;
     standard input is text unless ``format`` says otherwise.
     """
     sources: list[Source] = []
@@ -153,7 +192,8 @@ def _walk(root: Path) -> list[PurePath]:
     for dirpath, dirnames, filenames in os.walk(root, onerror=fail):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         base = PurePath(dirpath).relative_to(root)
-        found += [base / f for f in filenames if not f.startswith(".") and _inner_suffix(f) in _FORMATS]
+        found += [base / f for f in filenames if not f.startswith(".") and _inner_suffix(f) in _FORMATS
+                  and (_inner_suffix(f) != ".parquet" or not compression(f))]
     return sorted(found, key=lambda p: p.parts)
 
 
@@ -199,15 +239,151 @@ def parse_line(line: bytes, number: int) -> JsonLine | None:
     text, invalid = decode(line.rstrip(b"\r\n"))
     if not text.strip():
         return None
+    size = len(line)
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        return JsonLine(number, None, f"invalid JSON: {exc.msg} (column {exc.colno})", invalid)
+        return JsonLine(number, None, f"invalid JSON: {exc.msg} (column {exc.colno})", invalid, size)
     except (ValueError, RecursionError) as exc:
-        return JsonLine(number, None, f"invalid JSON: {exc}", invalid)
+        return JsonLine(number, None, f"invalid JSON: {exc}", invalid, size)
     if not isinstance(value, dict):
-        return JsonLine(number, None, f"expected a JSON object, got {type(value).__name__}", invalid)
-    return JsonLine(number, value, None, invalid)
+        return JsonLine(number, None, f"expected a JSON object, got {type(value).__name__}", invalid, size)
+    return JsonLine(number, value, None, invalid, size)
+
+
+def read_records(source: Source) -> Iterator[JsonLine]:
+    """The records of a JSONL or Parquet input, one at a time (`read_jsonl`, `read_parquet`)."""
+    if source.format is not Format.PARQUET:
+        yield from read_jsonl(source)
+        return
+    for batch in read_parquet(source):
+        for i, row in enumerate(batch.rows):
+            yield JsonLine(batch.first + i, row, None, 0)
+
+
+# ---------------------------------------------------------------- Parquet
+
+
+def _pyarrow(name: str, verb: str = "reading") -> tuple[ModuleType, ModuleType]:
+    """pyarrow and pyarrow.parquet, or `MissingPyarrow` naming the file."""
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError:
+        raise MissingPyarrow(name, verb) from None
+    return pyarrow, pyarrow.parquet
+
+
+def _parquet_file(source: Source) -> Any:
+    if source.path is None:
+        raise InputError(source.name, "Parquet cannot be read from standard input; give a file")
+    pa, pq = _pyarrow(source.name)
+    try:
+        return pq.ParquetFile(source.path)
+    except OSError as exc:
+        raise InputError(source.name, _os_problem(exc) if exc.strerror else f"not a Parquet file: {exc}") from None
+    except (pa.ArrowException, ValueError) as exc:
+        raise InputError(source.name, f"not a Parquet file: {exc}") from None
+
+
+def read_parquet(source: Source, batch_rows: int = _PARQUET_BATCH_ROWS) -> Iterator[ParquetBatch]:
+    """The record batches of a Parquet input, one at a time, with their rows as Python values."""
+    pa, _ = _pyarrow(source.name)
+    file = _parquet_file(source)
+    first = 1
+    try:
+        for table in file.iter_batches(batch_size=batch_rows):
+            yield ParquetBatch(table, first, table.to_pylist())
+            first += table.num_rows
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError(source.name, f"cannot read: {exc}") from None
+    finally:
+        file.close()
+
+
+class ParquetLayout(NamedTuple):
+    """What a Parquet output copies from its input: the schema and the compression."""
+
+    schema: pa.Schema
+    compression: str
+
+
+def parquet_layout(source: Source) -> ParquetLayout:
+    """The schema and the compression codec (of the first column chunk) of a Parquet input."""
+    file = _parquet_file(source)
+    try:
+        metadata = file.metadata
+        codec = "snappy"
+        if metadata.num_row_groups and metadata.num_columns:
+            codec = metadata.row_group(0).column(0).compression.lower()
+        codec = "none" if codec == "uncompressed" else codec if codec in _PARQUET_CODECS else "snappy"
+        return ParquetLayout(file.schema_arrow, codec)
+    finally:
+        file.close()
+
+
+class ParquetOutput:
+    """A Parquet file written atomically like `AtomicFile`, batch by batch, with a given layout.
+
+    `write_batch` writes an input batch again with new texts in one column
+    and without the rows whose text is None; every other column, its type
+    and the schema's metadata stay as they are.
+    """
+
+    def __init__(self, path: Path, layout: ParquetLayout) -> None:
+        self.path = Path(path)
+        self._pa, pq = _pyarrow(str(path), "writing")
+        self._done = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._temp, fd = _create_temp(self.path)
+            os.close(fd)
+            self._writer = pq.ParquetWriter(self._temp, layout.schema, compression=layout.compression)
+        except (OSError, self._pa.ArrowException) as exc:
+            self._unlink()
+            raise OutputError(str(self.path), f"cannot write: {getattr(exc, 'strerror', None) or exc}") from None
+
+    def write_batch(self, table: pa.RecordBatch, column: str, texts: Sequence[str | None]) -> None:
+        pa = self._pa
+        keep = [t is not None for t in texts]
+        if not all(keep):
+            table = table.filter(pa.array(keep, type=pa.bool_()))
+        at = table.schema.get_field_index(column)
+        columns = list(table.columns)
+        columns[at] = pa.array([t for t in texts if t is not None], type=table.schema.field(at).type)
+        try:
+            self._writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=table.schema))
+        except OSError as exc:
+            raise OutputError(str(self.path), f"cannot write: {exc.strerror or exc}") from None
+
+    def write(self, data: bytes) -> None:
+        raise TypeError("a Parquet output takes record batches (write_batch), not bytes")
+
+    def commit(self) -> None:
+        if self._done:
+            return
+        try:
+            self._writer.close()
+            os.replace(self._temp, self.path)
+        except OSError as exc:
+            self.discard()
+            raise OutputError(str(self.path), f"cannot write: {exc.strerror or exc}") from None
+        except BaseException:
+            self.discard()
+            raise
+        self._done = True
+
+    def discard(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        with suppress(Exception):
+            self._writer.close()
+        self._unlink()
+
+    def _unlink(self) -> None:
+        with suppress(OSError, AttributeError):
+            os.unlink(self._temp)
 
 
 @contextmanager
