@@ -43,6 +43,8 @@ _ALL_PAIRS_LIMIT = 8
 _UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
 _WORD = regex.compile(r"\w+")
 _NAME_OR_NUMBER = regex.compile(r"\d|^\p{Lu}")
+#: Two sentences or paragraphs run together: "newsletterSnopes", "2016Sign", "said.Then".
+_GLUED = regex.compile(r"[\p{Ll}\d.!?:;,\"”’)][\p{Lu}][\p{Ll}]")
 
 STRONG, WEAK, EDITED = 0, 1, 2  # kinds of match between two sentences
 #: How many sentences a copy may skip where the other glued them into fewer.
@@ -510,8 +512,87 @@ def decide(doc: _Document, segments: list[Segment]) -> dict[int, Decision]:
     decisions = {unit: Decision(unit, kept_copy(unit), kept_copy(unit), reason[unit]) for unit in list(partner)}
     _keep_atomic_paragraphs(doc, decisions)
     _remove_glued_leftovers(doc, segments, decisions)
+    _remove_contained(doc, decisions)
+    _extend_edges(doc, decisions)
     _collapse_new_stutters(doc, decisions)
     return decisions
+
+
+def _extend_edges(doc: _Document, decisions: dict[int, Decision]) -> None:
+    """A line right before (or after) a removed copy that equals the line right
+    before (or after) the kept copy belongs to the copy: a title above a glued
+    copy of the article goes with it, whatever its size."""
+    units, cid = doc.units, doc.cid_list
+    n = len(units)
+
+    def free(k: int) -> bool:
+        return 0 <= k < n and k not in decisions and bool(units[k].key)
+
+    removed = sorted(i for i, d in decisions.items() if d.kept_doc is None)
+    runs: list[tuple[int, int]] = []
+    for i in removed:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    for first, last in runs:
+        d_first, d_last = decisions[first], decisions[last]
+        x, y = first - 1, d_first.kept_first - 1
+        while free(x) and free(y) and x != y and cid[x] == cid[y] and not doc.norm.paragraphs[units[x].para].pre:
+            decisions[x] = Decision(x, y, y, d_first.reason)
+            x, y = x - 1, y - 1
+        x, y = last + 1, d_last.kept_last + 1
+        while free(x) and free(y) and x != y and cid[x] == cid[y] and not doc.norm.paragraphs[units[x].para].pre:
+            decisions[x] = Decision(x, y, y, d_last.reason)
+            x, y = x + 1, y + 1
+
+
+def _remove_contained(doc: _Document, decisions: dict[int, Decision]) -> None:
+    """A sentence whose whole text stands elsewhere in what the document keeps
+    is a copy, however it was glued ("...2016Sign up for our newsletterSnopes
+    fact checker..." holds three paragraphs of the well-formed copy).
+
+    Looked for only where gluing shows (a small letter or a stop run into a
+    capital) in a sentence of passage size, or in what is left of a paragraph
+    that is mostly removed; spaces are ignored, the kept copy must stay.
+    """
+    units, paragraphs = doc.units, doc.norm.paragraphs
+    kept = [i for i, u in enumerate(units) if u.key and i not in decisions]
+    candidates = []
+    for i in kept:
+        u = units[i]
+        para = paragraphs[u.para]
+        if para.pre or para.truncated:
+            continue
+        members = doc.para_units[u.para]
+        mostly_gone = sum(1 for k in members if k in decisions) * 2 >= len(members)
+        text = doc.norm.text[u.start : u.end]
+        if (mostly_gone and len(u.key) >= 12) or (u.long and len(u.key) >= 40 and _GLUED.search(text)):
+            candidates.append(i)
+    if not candidates:
+        return
+    squeezed = [units[i].key.replace(" ", "") for i in kept]
+    starts, pos = [], 0
+    for part in squeezed:
+        starts.append(pos)
+        pos += len(part)
+    hay = "".join(squeezed)
+    at_kept = {unit: k for k, unit in enumerate(kept)}
+    for i in candidates:
+        if i in decisions:
+            continue
+        needle = units[i].key.replace(" ", "")
+        own = set(doc.para_units[units[i].para])
+        at = hay.find(needle)
+        while at >= 0:
+            first = bisect_right(starts, at) - 1
+            last = bisect_right(starts, at + len(needle) - 1) - 1
+            span = kept[first : last + 1]
+            if not any(k in own or k in decisions for k in span):
+                decisions[i] = Decision(i, span[0], span[-1], Reason.REPEATED_PASSAGE)
+                break
+            at = hay.find(needle, at + 1)
+    del at_kept
 
 
 def _collapse_new_stutters(doc: _Document, decisions: dict[int, Decision]) -> None:
