@@ -1,0 +1,309 @@
+"""Corpus scope: the index file, incremental runs, determinism and the report's
+references to earlier documents, through the library and the CLI."""
+
+import json
+import os
+import random
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import make_article
+
+from unrepeat import Config, Reason
+from unrepeat.cli import main
+from unrepeat.corpus import INDEX_VERSION, CorpusCleaner, CorpusIndex, IndexFileError
+from unrepeat.normalize import matching_key
+
+CORPUS = Config(scope="corpus")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+FOOTERS = [
+    "Sign up for our daily newsletter to get the most important stories in your inbox every morning.",
+    "We use cookies to improve your experience on our site and to show you relevant advertising.",
+]
+
+
+def edit(paragraph: str) -> str:
+    """A syndicated copy's small edit: one word of the first sentence changed."""
+    first, _, rest = paragraph.partition(" ends here. ")
+    words = first.split()
+    words[len(words) // 2] = "changed"
+    return " ".join(words) + " ends here." + (" " + rest if rest else "")
+
+
+def crawl(n: int = 40, seed: int = 3) -> list[dict]:
+    """Records of a small crawl: new articles, syndicated copies (some edited,
+    some trimmed), a footer per site, and every fifth record without an id."""
+    rng = random.Random(seed)
+    rows, published = [], []
+    for i in range(n):
+        site = i % 2
+        if published and rng.random() < 0.4:
+            body = list(rng.choice(published))
+            if rng.random() < 0.5:
+                body[0] = edit(body[0])
+            if len(body) > 2 and rng.random() < 0.5:
+                body = body[:-1]
+        else:
+            body = make_article(rng, paragraphs=rng.randint(2, 5), start=1000 * i)
+            published.append(body)
+        row = {"id": f"doc{i}", "text": "\n\n".join([f"Story {i} on site {site}", *body, FOOTERS[site]]), "n": i}
+        if i % 5 == 4:
+            del row["id"]
+        rows.append(row)
+    return rows
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def write_jsonl(path: str, rows: list[dict]) -> None:
+    Path(path).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def read_jsonl(path: str) -> list[dict]:
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
+
+
+def files(directory: str = ".") -> list[str]:
+    return sorted(str(p.relative_to(directory)) for p in Path(directory).rglob("*") if p.is_file())
+
+
+def results(rows: list[dict], index: CorpusIndex | None = None) -> list:
+    cleaner = CorpusCleaner(CORPUS, index)
+    return [cleaner.clean(r["text"], r.get("id", f"x:{i}")) for i, r in enumerate(rows)]
+
+
+# ------------------------------------------------------------- the index file
+
+
+def test_an_index_saved_and_loaded_decides_as_one_continuous_run(tmp_path):
+    rows = crawl()
+    whole = results(rows)
+    first = CorpusCleaner(CORPUS)
+    part = [first.clean(r["text"], r.get("id", f"x:{i}")) for i, r in enumerate(rows[:20])]
+    first.index.save(tmp_path / "seen.index")
+    loaded = CorpusIndex.load(tmp_path / "seen.index")
+    assert loaded.doc_ids == first.index.doc_ids
+    assert list(loaded.fingerprints) == list(first.index.fingerprints)
+    assert loaded.lookup.arrays()[0].tolist() == first.index.lookup.arrays()[0].tolist()
+    second = CorpusCleaner(CORPUS, loaded)
+    rest = [second.clean(r["text"], r.get("id", f"x:{i}")) for i, r in enumerate(rows[20:], start=20)]
+    assert part + rest == whole
+    assert any(r.kept_doc in first.index.doc_ids for result in rest for r in result.removals)
+
+
+def test_an_empty_index_round_trips(tmp_path):
+    CorpusIndex().save(tmp_path / "empty.index")
+    loaded = CorpusIndex.load(tmp_path / "empty.index")
+    assert (len(loaded), loaded.doc_ids) == (0, [])
+
+
+def damaged_indexes(path: Path) -> dict[str, bytes]:
+    """Index files that must be refused, by what is wrong with them."""
+    cleaner = CorpusCleaner(CORPUS)
+    for i, row in enumerate(crawl(6)):
+        cleaner.clean(row["text"], str(i))
+    cleaner.index.save(path)
+    good = path.read_bytes()
+
+    def rezip(change) -> bytes:
+        with zipfile.ZipFile(path) as z:
+            parts = {name: z.read(name) for name in z.namelist()}
+        change(parts)
+        out = path.with_suffix(".tmp")
+        with zipfile.ZipFile(out, "w") as z:
+            for name, data in parts.items():
+                z.writestr(name, data)
+        return out.read_bytes()
+
+    def version(parts):
+        parts["header.json"] = json.dumps({**json.loads(parts["header.json"]), "version": INDEX_VERSION + 1}).encode()
+
+    def foreign(parts):
+        parts["header.json"] = json.dumps({"format": "something.else", "version": 1}).encode()
+
+    def disagreeing(parts):
+        parts["doc_ids.json"] = b"[]"
+
+    return {
+        "truncated": good[: len(good) // 2],
+        "random bytes": random.Random(0).randbytes(4096),
+        "a zip without our header": rezip(lambda parts: parts.pop("header.json")),
+        "another format": rezip(foreign),
+        "a newer version": rezip(version),
+        "parts that disagree": rezip(disagreeing),
+        "empty": b"",
+    }
+
+
+@pytest.mark.parametrize("kind", ["truncated", "random bytes", "a zip without our header", "another format",
+                                  "a newer version", "parts that disagree", "empty"])
+def test_a_damaged_or_foreign_index_file_is_refused(tmp_path, kind):
+    path = tmp_path / "bad.index"
+    path.write_bytes(damaged_indexes(tmp_path / "good.index")[kind])
+    with pytest.raises(IndexFileError, match=f"^{path}: "):
+        CorpusIndex.load(path)
+
+
+@pytest.mark.parametrize(("kind", "message"), [
+    ("truncated", "not a readable unrepeat index file"),
+    ("random bytes", "not a readable unrepeat index file"),
+    ("a zip without our header", "not a readable unrepeat index file"),
+    ("another format", "not an unrepeat index file"),
+    ("a newer version", f"index version {INDEX_VERSION + 1} is not supported"),
+    ("parts that disagree", "the index file is damaged"),
+])
+def test_the_cli_refuses_a_bad_index_before_writing_anything(in_tmp, kind, message):
+    bad = damaged_indexes(in_tmp / "good.index")[kind]
+    os.remove("good.index")
+    Path("bad.index").write_bytes(bad)
+    write_jsonl("in.jsonl", crawl(5))
+    result = run("clean", "--scope", "corpus", "in.jsonl", "-o", "out.jsonl", "--report", "r.jsonl",
+                 "--index", "bad.index")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: bad.index: {message}")
+    assert result.stdout == ""
+    assert files() == ["bad.index", "good.tmp", "in.jsonl"]  # no output, no report, no temporary file
+    assert Path("bad.index").read_bytes() == bad
+
+
+# --------------------------------------------------------------- the CLI runs
+
+
+def test_two_runs_with_one_index_equal_one_run_on_everything(in_tmp):
+    rows = crawl()
+    write_jsonl("a.jsonl", rows[:25])
+    write_jsonl("b.jsonl", rows[25:])
+    write_jsonl("all.jsonl", rows)
+    assert run("clean", "--scope", "corpus", "all.jsonl", "-o", "all.out.jsonl", "--report", "all.r.jsonl").exit_code == 0
+    for part in "ab":
+        result = run("clean", "--scope", "corpus", f"{part}.jsonl", "-o", f"{part}.out.jsonl",
+                     "--report", f"{part}.r.jsonl", "--index", "seen.index")
+        assert result.exit_code == 0, result.output
+    assert read_jsonl("a.out.jsonl") + read_jsonl("b.out.jsonl") == read_jsonl("all.out.jsonl")
+    whole = read_jsonl("all.r.jsonl")
+    parts = read_jsonl("a.r.jsonl") + [{**r, "line": r["line"] + 25} for r in read_jsonl("b.r.jsonl")]
+    # records without an id are named FILE:LINE, so the names differ where the files do
+    rename = {f"a.jsonl:{i}": f"all.jsonl:{i}" for i in range(1, 26)}
+    rename.update({f"b.jsonl:{i}": f"all.jsonl:{i + 25}" for i in range(1, 26)})
+    for report in parts:
+        for record, key in [(report, "duplicate_of")] + [(removal, "kept_doc") for removal in report["removals"]]:
+            if key in record:
+                record[key] = rename.get(record[key], record[key])
+    assert parts == whole
+    assert any(r.get("kept_doc", "").startswith("doc") and int(r["kept_doc"][3:]) < 25
+               for report in read_jsonl("b.r.jsonl") for r in report["removals"])
+    index = CorpusIndex.load("seen.index")
+    assert len(index.doc_ids) == len(rows)
+
+
+def test_the_output_is_the_same_for_any_jobs(in_tmp):
+    write_jsonl("in.jsonl", crawl(150))
+    outputs = []
+    for jobs in ("1", "2"):
+        result = run("clean", "--scope", "corpus", "in.jsonl", "-o", f"out{jobs}.jsonl", "--report", f"r{jobs}.jsonl",
+                     "--index", f"i{jobs}.index", "--jobs", jobs)
+        assert result.exit_code == 0, result.output
+        outputs.append([Path(f"{name}{jobs}.{ext}").read_bytes() for name, ext in [("out", "jsonl"), ("r", "jsonl")]])
+        outputs[-1].append(result.stderr)
+    assert outputs[0] == outputs[1]
+    assert CorpusIndex.load("i1.index").doc_ids == CorpusIndex.load("i2.index").doc_ids
+
+
+def test_the_report_points_at_the_kept_copy_in_the_earlier_document(in_tmp):
+    rows = crawl()
+    write_jsonl("in.jsonl", rows)
+    assert run("clean", "--scope", "corpus", "in.jsonl", "-o", "out.jsonl", "--report", "r.jsonl").exit_code == 0
+    reports = read_jsonl("r.jsonl")
+    by_name = {r["id"] if r["id"] is not None else f"in.jsonl:{r['line']}": (k, r) for k, r in enumerate(reports)}
+    normalized = {name: CorpusCleaner(CORPUS).clean(rows[k]["text"], name).normalized for name, (k, _) in by_name.items()}
+    outputs = [r["text"] for r in read_jsonl("out.jsonl")]
+    checked = edited = 0
+    for k, report in enumerate(reports):
+        for removal in report["removals"]:
+            if removal["reason"] != Reason.CORPUS_PASSAGE:
+                assert "kept_doc" not in removal
+                continue
+            earlier, _ = by_name[removal["kept_doc"]]
+            assert earlier < k
+            kept = normalized[removal["kept_doc"]][removal["kept_start"] : removal["kept_end"]]
+            # One removal may stand for several sentences whose kept copies are in
+            # order in the earlier document, with sentences between them there
+            # that this copy left out: the kept span holds each removed sentence.
+            kept_keys = f" {matching_key(kept)} "
+            removed = [matching_key(x) for x in SENTENCE_END.split(removal["text"]) if matching_key(x)]
+            assert removed
+            missing = [key for key in removed if f" {key} " not in kept_keys]
+            if removal["similarity"] == 1.0:
+                assert not missing
+            else:  # an edited copy: what the kept span lacks is the edited sentence
+                edited += 1
+                assert missing and all("changed" in key for key in missing)
+            assert kept in outputs[earlier]  # the kept copy is in the earlier document's output
+            checked += 1
+    assert checked > 20 and edited > 0
+
+
+def test_a_document_with_nothing_of_its_own_is_a_duplicate_and_can_be_dropped(in_tmp):
+    rows = crawl()
+    write_jsonl("in.jsonl", rows)
+    kept = run("clean", "--scope", "corpus", "in.jsonl", "-o", "kept.jsonl", "--report", "kept.r.jsonl")
+    dropped = run("clean", "--scope", "corpus", "in.jsonl", "-o", "dropped.jsonl", "--report", "dropped.r.jsonl",
+                  "--drop-duplicates")
+    assert kept.exit_code == dropped.exit_code == 0
+    reports = read_jsonl("kept.r.jsonl")
+    duplicates = [r for r in reports if "duplicate_of" in r]
+    assert len(duplicates) >= 3
+    for report in duplicates:
+        assert {r["kept_doc"] for r in report["removals"] if r["reason"] == "corpus_passage"} >= {report["duplicate_of"]}
+    assert len(read_jsonl("kept.jsonl")) == len(rows)
+    out = read_jsonl("dropped.jsonl")
+    assert [r["n"] for r in out] == [rows[k]["n"] for k, r in enumerate(reports) if "duplicate_of" not in r]
+    assert read_jsonl("dropped.r.jsonl") == [{**r, "dropped": True} if "duplicate_of" in r else r for r in reports]
+    assert f"duplicates: {len(duplicates)} ({len(duplicates)} left out)" in dropped.stderr
+    assert f"duplicates: {len(duplicates)};" in kept.stderr or kept.stderr.rstrip().endswith(f"duplicates: {len(duplicates)}")
+    for name in ("kept", "dropped"):
+        verified = run("verify", "in.jsonl", f"{name}.r.jsonl", f"{name}.jsonl")
+        assert (verified.exit_code, verified.output) == (0, f"OK: {len(rows)} documents verified\n"), verified.output
+
+
+def test_verify_still_catches_a_changed_corpus_output(in_tmp):
+    rows = crawl(12)
+    write_jsonl("in.jsonl", rows)
+    assert run("clean", "--scope", "corpus", "in.jsonl", "-o", "out.jsonl", "--report", "r.jsonl").exit_code == 0
+    out = read_jsonl("out.jsonl")
+    k = next(i for i, r in enumerate(read_jsonl("r.jsonl")) if r["counts"]["by_reason"].get("corpus_passage"))
+    out[k]["text"] += "Something else.\n"
+    write_jsonl("out.jsonl", out)
+    result = run("verify", "in.jsonl", "r.jsonl", "out.jsonl")
+    assert result.exit_code == 1
+    assert f"out.jsonl:{k + 1} \"text\" differs from the replayed report" in result.stderr
+
+
+def test_several_inputs_are_one_corpus_in_sorted_order(in_tmp):
+    rows = crawl()
+    os.mkdir("crawl")
+    write_jsonl("crawl/1.jsonl", rows[:20])
+    Path("crawl/2-story.txt").write_text(rows[20]["text"], encoding="utf-8")
+    write_jsonl("crawl/3.jsonl", rows[21:])
+    result = run("clean", "--scope", "corpus", "crawl", "-o", "out", "--report", "reports")
+    assert result.exit_code == 0, result.output
+    single = results(rows[:20] + [{**rows[20], "id": "crawl/2-story.txt"}] + rows[21:])
+    texts = [r["text"] for r in read_jsonl("out/1.jsonl")] + [Path("out/2-story.txt").read_text(encoding="utf-8")]
+    texts += [r["text"] for r in read_jsonl("out/3.jsonl")]
+    assert texts == [r.text for r in single]
+    story = json.loads(Path("reports/2-story.txt.report.json").read_text())
+    assert story["id"] == "crawl/2-story.txt"
+    assert {r["kept_doc"] for r in story["removals"]} == {"doc0", "doc8"}  # the footer, a syndicated body
+    later = {r["kept_doc"] for report in read_jsonl("reports/3.jsonl.report.jsonl") for r in report["removals"]}
+    assert {"doc0", "crawl/1.jsonl:15", "doc23"} <= later  # a record without an id is named FILE:LINE
