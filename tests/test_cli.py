@@ -1,6 +1,7 @@
 import gzip
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 import zstandard
 from click.testing import CliRunner
+from conftest import make_sentence
 
 import unrepeat.engine
 from unrepeat import Config, __version__, clean
@@ -472,3 +474,96 @@ def test_a_stopped_run_removes_its_temporary_file(signum, exit_code):
         process.stderr.close()
     assert files() == ["out.txt"]
     assert Path("out.txt").read_text() == "old\n"
+
+
+# ---------------------------------------------------------------- Parquet
+
+
+def parquet_table(rows: list[dict]):
+    pa = pytest.importorskip("pyarrow")
+    schema = pa.schema([("id", pa.int64()), ("text", pa.large_string()), ("score", pa.float32()),
+                        ("tags", pa.list_(pa.string())), ("meta", pa.struct([("n", pa.int32())]))],
+                       metadata={b"origin": b"crawl"})
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def write_parquet(path: str, rows: list[dict], row_group_size: int = 4) -> None:
+    import pyarrow.parquet as pq
+
+    pq.write_table(parquet_table(rows), path, row_group_size=row_group_size, compression="zstd")
+
+
+def parquet_rows(n: int) -> list[dict]:
+    return [{"id": i, "text": TEXTS[i % len(TEXTS)], "score": i / 4, "tags": ["a"] * (i % 3), "meta": {"n": i}}
+            for i in range(n)]
+
+
+def test_parquet_round_trip_keeps_every_other_column_and_its_type():
+    pq = pytest.importorskip("pyarrow.parquet")
+    rows = parquet_rows(11)
+    write_parquet("in.parquet", rows)
+    result = run("clean", "in.parquet", "-o", "out.parquet", "--report", "report.jsonl")
+    assert result.exit_code == 0, result.output
+    table = pq.read_table("out.parquet")
+    assert table.schema == parquet_table(rows).schema
+    assert table.schema.metadata == {b"origin": b"crawl"}
+    assert pq.ParquetFile("out.parquet").metadata.row_group(0).column(0).compression == "ZSTD"
+    assert table.to_pylist() == [{**r, "text": clean(r["text"]).text} for r in rows]
+    reports = read_lines("report.jsonl")
+    assert [(r["id"], r["row"]) for r in reports] == [(i, i + 1) for i in range(len(rows))]
+    verified = run("verify", "in.parquet", "report.jsonl", "out.parquet")
+    assert (verified.exit_code, verified.output) == (0, f"OK: {len(rows)} documents verified\n")
+
+
+def test_parquet_in_corpus_scope_drops_duplicates_and_skips_bad_rows():
+    pq = pytest.importorskip("pyarrow.parquet")
+    footer = "Sign up for our daily newsletter to get the most important stories in your inbox every morning."
+    rows = parquet_rows(9)
+    rng = random.Random(9)
+    for i, row in enumerate(rows):
+        row["text"] = footer if i in (3, 7) else f"{make_sentence(rng, i)}\n\n{footer}"
+    rows[5]["text"] = None
+    write_parquet("in.parquet", rows)
+    result = run("clean", "--scope", "corpus", "--drop-duplicates", "--on-error", "skip", "in.parquet",
+                 "-o", "out.parquet", "--report", "r.jsonl", "--jobs", "2")
+    assert result.exit_code == 0, result.output
+    out = pq.read_table("out.parquet").to_pylist()
+    assert [r["id"] for r in out] == [0, 1, 2, 4, 6, 8]
+    assert out[1] == {**rows[1], "text": rows[1]["text"].split("\n")[0] + "\n"}
+    reports = read_lines("r.jsonl")
+    assert reports[5] == {"id": 5, "error": '"text" must be a string, got None', "row": 6}
+    assert [(r["id"], r["duplicate_of"], r["dropped"]) for r in reports if "dropped" in r] == [(3, "0", True), (7, "0", True)]
+    assert "duplicates: 2 (2 left out); skipped: 1 records with errors" in result.stderr
+    verified = run("verify", "in.parquet", "r.jsonl", "out.parquet")
+    assert (verified.exit_code, verified.output) == (0, "OK: 8 documents verified\n")
+
+
+def test_parquet_needs_a_parquet_output_file():
+    pytest.importorskip("pyarrow")
+    write_parquet("in.parquet", parquet_rows(2))
+    for args in [[], ["-o", "out.jsonl"]]:
+        result = run("clean", "in.parquet", *args)
+        assert result.exit_code == 2
+        assert "Error: the Parquet input in.parquet needs a .parquet output (--output FILE.parquet)\n" in result.stderr
+    result = run("clean", "in.parquet", "--diff")  # the diff view shows Parquet records too
+    assert result.exit_code == 0
+    assert result.stdout.startswith("==> in.parquet:1 (id 0) <==\nFirst document.")
+
+
+def test_a_file_named_parquet_that_is_not_is_exit_1():
+    pytest.importorskip("pyarrow")
+    Path("in.parquet").write_bytes(b"not parquet at all")
+    result = run("clean", "in.parquet", "-o", "out.parquet")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: in.parquet: not a Parquet file: ")
+    assert files() == ["in.parquet"]
+
+
+def test_parquet_without_pyarrow_says_how_to_get_it(monkeypatch):
+    Path("in.parquet").write_bytes(b"PAR1")
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow now raises ImportError
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    result = run("clean", "in.parquet", "-o", "out.parquet")
+    assert (result.exit_code, result.stderr) == (
+        1, 'Error: reading in.parquet needs pyarrow: pip install "unrepeat[parquet]"\n')
+    assert files() == ["in.parquet"]

@@ -12,6 +12,10 @@ from unrepeat.io import (
     Format,
     InputError,
     OutputError,
+    ParquetOutput,
+    parquet_layout,
+    read_parquet,
+    read_records,
     compression,
     decode,
     find_inputs,
@@ -42,6 +46,8 @@ def write(path: Path, data: bytes) -> Path:
         ("dir.x/a.JSONL.GZ", Format.JSONL, "gz"),
         ("a.jsonl.zst", Format.JSONL, "zst"),
         ("a.txt.gz", Format.TEXT, "gz"),
+        ("part-0.parquet", Format.PARQUET, None),
+        ("part-0.PARQUET", Format.PARQUET, None),
     ],
 )
 def test_format_and_compression_follow_the_name(name, format, kind):
@@ -207,3 +213,48 @@ def test_an_unwritable_output_is_an_output_error(tmp_path):
     locked.mkdir(mode=0o500)
     with pytest.raises(OutputError, match=r"locked/out\.txt: cannot write: "):
         AtomicFile(locked / "out.txt")
+
+
+# ---------------------------------------------------------------- Parquet
+
+
+def test_parquet_is_read_in_batches_with_row_numbers(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    rows = [{"id": i, "text": f"row {i}"} for i in range(10)]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "a.parquet", row_group_size=3)
+    batches = list(read_parquet(source(tmp_path / "a.parquet"), batch_rows=4))
+    assert [(b.first, len(b.rows)) for b in batches] == [(1, 4), (5, 4), (9, 2)]
+    assert [r for b in batches for r in b.rows] == rows
+    assert [(line.number, line.record) for line in read_records(source(tmp_path / "a.parquet"))] == [
+        (i + 1, r) for i, r in enumerate(rows)]
+
+
+def test_a_parquet_output_appears_only_on_commit_with_the_input_layout(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([("text", pa.string()), ("n", pa.int16())], metadata={b"k": b"v"})
+    pq.write_table(pa.Table.from_pylist([{"text": "a", "n": 1}, {"text": "b", "n": 2}], schema=schema),
+                   tmp_path / "in.parquet", compression="gzip")
+    layout = parquet_layout(source(tmp_path / "in.parquet"))
+    assert (layout.schema, layout.compression) == (schema, "gzip")
+    (batch,) = read_parquet(source(tmp_path / "in.parquet"))
+    out = ParquetOutput(tmp_path / "out.parquet", layout)
+    out.write_batch(batch.table, "text", ["A", None])
+    temp, _ = names = sorted(os.listdir(tmp_path))
+    assert names[1] == "in.parquet" and temp.startswith(".out.parquet.") and temp.endswith(".tmp")
+    out.commit()
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert (table.schema, table.to_pylist()) == (schema, [{"text": "A", "n": 1}])
+    failed = ParquetOutput(tmp_path / "failed.parquet", layout)
+    failed.discard()
+    assert sorted(os.listdir(tmp_path)) == ["in.parquet", "out.parquet"]
+
+
+def test_a_file_that_is_not_parquet_is_an_input_error(tmp_path):
+    pytest.importorskip("pyarrow")
+    (tmp_path / "a.parquet").write_bytes(b"PAR1 but no more")
+    with pytest.raises(InputError, match=r"a\.parquet: not a Parquet file: "):
+        list(read_parquet(source(tmp_path / "a.parquet")))
