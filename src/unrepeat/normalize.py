@@ -409,7 +409,7 @@ def normalize(raw: str, config: Config | None = None) -> Normalized:
                         left = out.parts[-1] if out.parts else ""
                         out.add(_join_char(left, line.text.strip()), group[i - 1].raw_end, line.raw_start, False)
                 repairs += out.add_line(line, pre, config, fixes) + line.changed
-            truncated = not pre and _TRUNCATED.search(group[-1].text.rstrip(_BLANK_CHARS)) is not None
+            truncated = not pre and _TRUNCATED.search(group[-1].text.rstrip(_BLANK_CHARS)[-40:]) is not None
             paragraphs.append(Paragraph(start, out.length, pre, repairs + truncated, truncated))
             prev_end = group[-1].raw_end
     if paragraphs:
