@@ -102,7 +102,7 @@ def main() -> None:
                    "earlier documents (in input order, all inputs as one corpus).")
 @click.option("--index", "index_path", metavar="PATH",
               help="With --scope corpus: also clean against the documents of earlier runs, kept in the index "
-                   "file PATH (started if missing), and save the updated index there.")
+                   "file PATH (started if missing), and save the updated index there (not with --diff).")
 @click.option("--drop-duplicates", is_flag=True,
               help="With --scope corpus: leave out documents all of whose passages were kept earlier "
                    "(their report records stay, marked \"dropped\").")
