@@ -4,11 +4,15 @@ The unit is the sentence; the passage is a run of sentences. Each sentence
 gets a cluster id (equal matching keys, or near-duplicates confirmed by a
 similarity check), which turns the document into a sequence of ids. Two
 occurrences of the same run of ids, allowing a few sentences that one copy
-adds or drops and sentences edited in place, are two copies of a passage
-(the diagonals of a dot plot). Copies that overlap form a region; of each
-set of copies, the one in the best region stays (most complete, then best
-formed, then earliest) and the others are removed sentence by sentence,
-except sentences only they hold.
+adds or drops, sentences edited in place and sentences one copy glued
+together, are two copies of a passage (the diagonals of a dot plot).
+
+Pairs of copies are decided largest first: the worse copy (less complete
+over its region, worse formed, set in less unrepeated text, later) loses
+the sentences the better copy holds, as long as those stay. Then come the
+finishing passes: teasers cut short and code go whole or not at all,
+leftovers of a removed copy that the kept copy holds in other words go too,
+and lines that become stutters collapse.
 
 >>> doc = ("A long first sentence that is repeated here. And a second one follows it.\\n"
 ...        "Something else entirely.\\n"
@@ -577,7 +581,6 @@ def _remove_contained(doc: _Document, decisions: dict[int, Decision]) -> None:
         starts.append(pos)
         pos += len(part)
     hay = "".join(squeezed)
-    at_kept = {unit: k for k, unit in enumerate(kept)}
     for i in candidates:
         if i in decisions:
             continue
@@ -592,7 +595,6 @@ def _remove_contained(doc: _Document, decisions: dict[int, Decision]) -> None:
                 decisions[i] = Decision(i, span[0], span[-1], Reason.REPEATED_PASSAGE)
                 break
             at = hay.find(needle, at + 1)
-    del at_kept
 
 
 def _collapse_new_stutters(doc: _Document, decisions: dict[int, Decision]) -> None:
