@@ -1,3 +1,4 @@
+import multiprocessing
 import random
 
 import pytest
@@ -44,8 +45,9 @@ def test_a_document_without_text_keeps_its_place_uncleaned(jobs):
     assert [(doc.id, result is None) for doc, result in results] == [("a", False), ("gap", True), ("b", False)]
 
 
+@pytest.mark.parametrize("scope", ["document", "corpus"])
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_a_reading_failure_comes_after_the_documents_read_before_it(jobs):
+def test_a_reading_failure_comes_after_the_documents_read_before_it(jobs, scope):
     docs = documents(150)
 
     def failing():
@@ -54,15 +56,21 @@ def test_a_reading_failure_comes_after_the_documents_read_before_it(jobs):
 
     seen = []
     with pytest.raises(RuntimeError, match="line 151 is broken"):
-        for doc, _ in clean_documents(failing(), Config(), jobs=jobs):
+        for doc, _ in clean_documents(failing(), Config(scope=scope), jobs=jobs):
             seen.append(doc)
     assert seen == docs
 
 
-def test_closing_early_stops_the_pool():
-    results = clean_documents(documents(1000), Config(), jobs=2)
+@pytest.mark.parametrize("scope", ["document", "corpus"])
+def test_closing_early_stops_the_pool(scope):
+    results = clean_documents(documents(1000), Config(scope=scope), jobs=2)
     next(results)
+    children = multiprocessing.active_children()
+    assert children
     results.close()
+    for child in children:
+        child.join(timeout=10)
+    assert not any(child.is_alive() for child in children)
 
 
 def test_workers_can_be_spawned():
