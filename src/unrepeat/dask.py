@@ -951,10 +951,17 @@ def _clean_frame(df: dask.dataframe.DataFrame, text_field: str, id_field: str,
 
 
 def _frame_records(pdf: pandas.DataFrame, text_field: str, id_field: str) -> tuple[list[object], list[str]]:
-    texts = pdf[text_field].tolist()
-    ids = pdf[id_field].tolist() if id_field in pdf.columns else [None] * len(texts)
+    texts = [_missing_as_none(t) for t in pdf[text_field].tolist()]
+    ids = [_missing_as_none(i) for i in pdf[id_field].tolist()] if id_field in pdf.columns else [None] * len(texts)
     records = _records_of([{"id": i, "text": t} for i, t in zip(ids, texts, strict=True)], "text", "id")
     return [i for i, _ in records], [t for _, t in records]
+
+
+def _missing_as_none(value: object) -> object:
+    """None for pandas' missing values (NA, NaN, NaT), which a report writes as null."""
+    import pandas as pd
+
+    return None if pd.api.types.is_scalar(value) and pd.isna(value) else value
 
 
 def _clean_frame_part(pdf: pandas.DataFrame, text_field: str, id_field: str, config: Config) -> pandas.DataFrame:
