@@ -139,7 +139,7 @@ def test_blocks_hold_every_line_once(tmp_path):
     data = b"\xef\xbb\xbf{}\n\n{\"a\": 1}\r\n" + b"x" * 50 + b"\n\n\n" + b"last line without end"
     path = write(tmp_path / "f.jsonl", data)
     for size in [1, 2, 3, 7, 16, 1000]:
-        blocks = udask.input_blocks([str(path)], size)
+        blocks = udask.input_blocks(udask.input_files([str(path)]), size)
         assert [b.start for b in blocks] == list(range(0, len(data), size))[: len(blocks)]
         lines = [line for b in blocks for line in udask._block_lines(b)]
         assert b"".join(lines) == data
@@ -148,23 +148,24 @@ def test_blocks_hold_every_line_once(tmp_path):
 
 
 def test_blocks_of_compressed_files_and_directories(crawl):
-    blocks = udask.input_blocks([str(crawl)], 500)
+    blocks = udask.input_blocks(udask.input_files([str(crawl)]), 500)
     assert list(dict.fromkeys(b.name for b in blocks)) == [str(crawl / n) for n in ["a.jsonl", "b.jsonl.gz",
                                                                                      "sub/c.jsonl.zst"]]
     assert {b.name: b.compression for b in blocks} == {str(crawl / "a.jsonl"): None, str(crawl / "b.jsonl.gz"): "gz",
                                                       str(crawl / "sub" / "c.jsonl.zst"): "zst"}
     assert sum(b.name.endswith("a.jsonl") for b in blocks) > 10  # cut in blocks; a compressed file is one
-    assert udask.input_blocks([str(crawl / "*.jsonl*")])[1].name == str(crawl / "b.jsonl.gz")
+    assert [f.name for f in udask.input_files([str(crawl / "*.jsonl*")])] == [str(crawl / n) for n in ["a.jsonl",
+                                                                                                    "b.jsonl.gz"]]
 
 
 def test_inputs_that_are_not_there_or_not_jsonl(tmp_path):
     with pytest.raises(InputError, match="no such file"):
-        udask.input_blocks([str(tmp_path / "missing.jsonl")])
+        udask.input_files([str(tmp_path / "missing.jsonl")])
     with pytest.raises(InputError, match="no such file"):
-        udask.input_blocks([str(tmp_path / "*.jsonl")])
+        udask.input_files([str(tmp_path / "*.jsonl")])
     (tmp_path / "page.txt").write_text("Hello.")
     with pytest.raises(InputError, match="reads JSONL files"):
-        udask.input_blocks([str(tmp_path / "page.txt")])
+        udask.input_files([str(tmp_path / "page.txt")])
 
 
 # ------------------------------------------------- the same as the local CLI
@@ -304,3 +305,19 @@ def test_clean_refuses_what_it_cannot_clean():
     cleaned, _ = udask.clean(db.from_sequence([{"id": 1}]))
     with pytest.raises(KeyError, match='record 0: no "text" field'):
         cleaned.compute(scheduler="sync")
+
+
+def test_fsspec_urls(client, crawl, tmp_path):
+    """Inputs, outputs and reports as URLs go through fsspec; files are then named by their URLs."""
+    expected = local([crawl], tmp_path / "local")
+    summary = udask.run([f"file://{crawl}/*.jsonl*", f"file://{crawl}/sub"], f"file://{tmp_path}/parts", client=client,
+                        report_dir=f"file://{tmp_path}/reports", block_size=2000)
+    assert (joined(tmp_path / "parts"), joined(tmp_path / "reports")) == expected
+    assert summary.warnings == [f"file://{crawl}/a.jsonl:13: 1 invalid UTF-8 sequences replaced with U+FFFD"]
+
+
+def test_warnings_beyond_the_limit_are_counted():
+    summary = udask.RunSummary()
+    summary.warn([f"w{i}" for i in range(udask.MAX_WARNINGS - 1)])
+    summary.add(udask.RunSummary(warnings=["a", "b", "c"], more_warnings=2))
+    assert summary.warnings[-2:] == [f"w{udask.MAX_WARNINGS - 2}", "a"] and summary.more_warnings == 4

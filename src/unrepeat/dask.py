@@ -106,9 +106,14 @@ if TYPE_CHECKING:
     import distributed
     import pandas
 
-DEFAULT_BLOCK_SIZE = 32 << 20
-"""Bytes of an uncompressed input per block (and output part): about 20 s of
-work for one core, small enough to spread a file over the workers."""
+MAX_BLOCK_SIZE = 64 << 20
+"""The largest block `run` chooses by itself (about 45 s of work for one core)."""
+
+MIN_BLOCK_SIZE = 1 << 20
+"""The smallest block `run` chooses by itself."""
+
+MAX_WARNINGS = 1000
+"""Warnings a `RunSummary` keeps (the rest are counted)."""
 
 PART_NAME = "part-{:05d}.jsonl.gz"
 """The name of output part k, and of report part k under the report directory."""
@@ -136,8 +141,16 @@ class Block(NamedTuple):
     end: int | None  #: the byte after the range; None: to the end of the file
 
 
-def input_blocks(inputs: Sequence[str], block_size: int = DEFAULT_BLOCK_SIZE) -> list[Block]:
-    """The blocks of the JSONL files that ``inputs`` name, in input order.
+class InputFile(NamedTuple):
+    """One JSONL input file."""
+
+    url: str  #: what fsspec opens (an absolute path for a local file)
+    name: str  #: how reports and messages name the file, as the local engine does
+    size: int  #: bytes (compressed, for a compressed file)
+
+
+def input_files(inputs: Sequence[str]) -> list[InputFile]:
+    """The JSONL files that ``inputs`` name, in input order.
 
     An input is a file, a directory (walked recursively in sorted order, as
     the local engine does), a glob (expanded in sorted order, as a shell does
@@ -145,6 +158,23 @@ def input_blocks(inputs: Sequence[str], block_size: int = DEFAULT_BLOCK_SIZE) ->
     the local engine names them when the shell expands the glob: the path as
     given, a directory's files as DIR/RELATIVE, a URL's files as full URLs.
 
+    Anything but JSONL (``.jsonl``, ``.jsonl.gz``, ``.jsonl.zst``) is refused
+    with an `InputError`, as is an input that is not there.
+    """
+    files = [InputFile(*f) for f in _found(inputs)]
+    for f in files:
+        if format_of(f.name) is not Format.JSONL:
+            raise InputError(f.name, "the Dask engine reads JSONL files (.jsonl, .jsonl.gz, .jsonl.zst)")
+    return files
+
+
+def input_blocks(files: Sequence[InputFile], block_size: int) -> list[Block]:
+    """The files cut into blocks of ``block_size`` bytes (a compressed file is one block), in order.
+
+    >>> input_blocks([InputFile("/data/a.jsonl", "a.jsonl", 250)], 100)  # doctest: +NORMALIZE_WHITESPACE
+    [Block(url='/data/a.jsonl', name='a.jsonl', compression=None, start=0, end=100),
+     Block(url='/data/a.jsonl', name='a.jsonl', compression=None, start=100, end=200),
+     Block(url='/data/a.jsonl', name='a.jsonl', compression=None, start=200, end=250)]
     >>> input_blocks([], 0)
     Traceback (most recent call last):
         ...
@@ -153,9 +183,7 @@ def input_blocks(inputs: Sequence[str], block_size: int = DEFAULT_BLOCK_SIZE) ->
     if block_size < 1:
         raise ValueError(f"block_size must be at least 1, got {block_size}")
     blocks: list[Block] = []
-    for url, name, size in _input_files(inputs):
-        if format_of(name) is not Format.JSONL:
-            raise InputError(name, "the Dask engine reads JSONL files (.jsonl, .jsonl.gz, .jsonl.zst)")
+    for url, name, size in files:
         kind = compression(name)
         if kind is not None or size <= block_size:
             blocks.append(Block(url, name, kind, 0, None))
@@ -164,7 +192,17 @@ def input_blocks(inputs: Sequence[str], block_size: int = DEFAULT_BLOCK_SIZE) ->
     return blocks
 
 
-def _input_files(inputs: Sequence[str]) -> Iterator[tuple[str, str, int]]:
+def auto_block_size(files: Sequence[InputFile], threads: int) -> int:
+    """A block size that gives every worker thread about eight blocks, between 1 and 64 MiB.
+
+    >>> auto_block_size([InputFile("a", "a.jsonl", 200_000_000)], 2) / 2**20
+    11.920928955078125
+    """
+    total = sum(f.size for f in files if compression(f.name) is None)
+    return max(MIN_BLOCK_SIZE, min(MAX_BLOCK_SIZE, total // (8 * max(threads, 1))))
+
+
+def _found(inputs: Sequence[str]) -> Iterator[tuple[str, str, int]]:
     """(url, name, size) of each input file, in order."""
     import fsspec.core
 
@@ -172,7 +210,8 @@ def _input_files(inputs: Sequence[str]) -> Iterator[tuple[str, str, int]]:
         if "://" in arg:
             fs, path = fsspec.core.url_to_fs(arg)
             if glob.has_magic(path):
-                found = sorted(fs.glob(path))
+                hidden = path.rsplit("/", 1)[-1].startswith(".")  # as a shell, "*" matches no hidden name
+                found = sorted(p for p in fs.glob(path) if hidden or not p.rsplit("/", 1)[-1].startswith("."))
             elif fs.isdir(path):
                 found = sorted((p for p in fs.find(path) if _listed(p[len(path.rstrip("/")) + 1 :])),
                                key=lambda p: p.split("/"))
@@ -459,12 +498,19 @@ class RunSummary:
     dropped: int = 0
     parts: int = 0  #: output parts written
     warnings: list[str] = field(default_factory=list)  #: as the local CLI words them, in input order
+    more_warnings: int = 0  #: warnings beyond the first `MAX_WARNINGS`, not kept
 
     def add(self, other: RunSummary) -> None:
-        for f in ("documents", "bytes_in", "bytes_out", "skipped", "invalid_utf8", "duplicates", "dropped", "parts"):
+        for f in ("documents", "bytes_in", "bytes_out", "skipped", "invalid_utf8", "duplicates", "dropped", "parts",
+                  "more_warnings"):
             setattr(self, f, getattr(self, f) + getattr(other, f))
         self.removals.update(other.removals)
-        self.warnings += other.warnings
+        self.warn(other.warnings)
+
+    def warn(self, messages: list[str]) -> None:
+        room = max(MAX_WARNINGS - len(self.warnings), 0)
+        self.warnings += messages[:room]
+        self.more_warnings += max(len(messages) - room, 0)
 
     def line(self) -> str:
         """The summary line the local CLI prints."""
@@ -502,12 +548,12 @@ def _write(part: _Part, results: _Results | None, offset: int, k: int, block: Bl
             where = f"{block.name}:{line}"
             if item.invalid_utf8:
                 summary.invalid_utf8 += item.invalid_utf8
-                summary.warnings.append(f"{where}: {item.invalid_utf8} invalid UTF-8 sequences replaced with U+FFFD")
+                summary.warn([f"{where}: {item.invalid_utf8} invalid UTF-8 sequences replaced with U+FFFD"])
             if result is None:
                 if not target.skip_errors:
                     raise InputError(block.name, item.error or "no text", line)
                 summary.skipped += 1
-                summary.warnings.append(f"{where}: skipped: {item.error}")
+                summary.warn([f"{where}: skipped: {item.error}"])
                 if report_file is not None:
                     report_file.write(json_bytes({"id": item.id, "error": item.error, "line": line}))
                 continue
@@ -592,7 +638,7 @@ def run(
     skip_errors: bool = False,
     drop_duplicates: bool = False,
     index_path: str | None = None,
-    block_size: int = DEFAULT_BLOCK_SIZE,
+    block_size: int | None = None,
     progress: Callable[[int, int, RunSummary], None] | None = None,
 ) -> RunSummary:
     """Clean JSONL ``inputs`` into ``output_dir/part-NNNNN.jsonl.gz`` on a Dask cluster.
@@ -614,8 +660,10 @@ def run(
     ``drop_duplicates`` and ``index_path`` need corpus scope; the index
     file is local (or on a shared file system), loaded and saved by the
     worker that holds the corpus state, and saved once every part is in
-    place. ``progress(parts_done, parts, summary_so_far)`` is called after
-    each part. Input problems raise `unrepeat.io.InputError`, output ones
+    place. ``block_size``: bytes of an uncompressed input per block and
+    output part (None: `auto_block_size`; a compressed file is one block).
+    ``progress(parts_done, parts, summary_so_far)`` is called after each
+    part. Input problems raise `unrepeat.io.InputError`, output ones
     `unrepeat.io.OutputError`; either way no final part file is written.
 
     >>> run(["crawl.jsonl"], "out", Config(), drop_duplicates=True)
@@ -630,12 +678,17 @@ def run(
             raise ValueError(f"{option} needs corpus scope")
     if report_dir is not None and _same_place(report_dir, output_dir):
         raise ValueError("report_dir must differ from output_dir (their parts have the same names)")
+    if block_size is not None and block_size < 1:
+        raise ValueError(f"block_size must be at least 1, got {block_size}")
     _require()
-    blocks = input_blocks(inputs, block_size)
-    _check_outputs(blocks, output_dir, report_dir, index_path)
+    files = input_files(inputs)
+    _check_outputs(files, output_dir, report_dir, index_path)
     with contextlib.ExitStack() as stack:
         if client is None:
             client = stack.enter_context(_connect(scheduler, workers))
+        client.wait_for_workers(1)
+        threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
+        blocks = input_blocks(files, block_size or auto_block_size(files, threads))
         return _Job(client, blocks, config, output_dir, report_dir, _Target(
             "", None, config.as_dict(), text_field, drop_duplicates, skip_errors), id_field, index_path,
             progress).run()
@@ -673,7 +726,7 @@ def _same_place(a: str, b: str) -> bool:
     return os.path.realpath(a) == os.path.realpath(b)
 
 
-def _check_outputs(blocks: list[Block], output_dir: str, report_dir: str | None, index_path: str | None) -> None:
+def _check_outputs(files: list[InputFile], output_dir: str, report_dir: str | None, index_path: str | None) -> None:
     """Refuse to write where an input is: an output directory must hold no input file."""
     for directory in [output_dir] + ([report_dir] if report_dir else []):
         if "://" in directory:
@@ -681,10 +734,10 @@ def _check_outputs(blocks: list[Block], output_dir: str, report_dir: str | None,
         root = os.path.realpath(directory)
         if os.path.exists(root) and not os.path.isdir(root):
             raise ValueError(f"{directory} is a file; the Dask engine writes its parts into a directory")
-        for block in blocks:
-            if "://" not in block.url and os.path.realpath(block.url).startswith(root + os.sep):
-                raise ValueError(f"the output directory {directory} holds the input {block.name}")
-    if index_path is not None and any(_same_place(index_path, b.url) for b in blocks):
+        for f in files:
+            if "://" not in f.url and os.path.realpath(f.url).startswith(root + os.sep):
+                raise ValueError(f"the output directory {directory} holds the input {f.name}")
+    if index_path is not None and any(_same_place(index_path, f.url) for f in files):
         raise ValueError(f"the index {index_path} would overwrite an input")
 
 
@@ -715,7 +768,6 @@ class _Job:
     def run(self) -> RunSummary:
         import fsspec.core
 
-        self.client.wait_for_workers(1)
         made = []
         try:
             for directory in [self.target.output, self.target.report]:
@@ -993,4 +1045,5 @@ def _frame_outputs(pdf: pandas.DataFrame, results: _Results, text_field: str, id
     return out
 
 
-__all__ = ["DEFAULT_BLOCK_SIZE", "PART_NAME", "Block", "RunSummary", "clean", "input_blocks", "run"]
+__all__ = ["MAX_BLOCK_SIZE", "MAX_WARNINGS", "MIN_BLOCK_SIZE", "PART_NAME", "Block", "InputFile", "RunSummary",
+           "auto_block_size", "clean", "input_blocks", "input_files", "run"]

@@ -1,0 +1,145 @@
+"""Dask engine throughput: ``unrepeat.dask.run`` on a LocalCluster of 1 and 2 workers, against the local engine.
+
+In one invocation, on the same JSONL corpus (made by ``make_corpus.py``, or
+generated here from the benchmark articles with ``--articles`` and
+``--size-mb``): the local CLI (``unrepeat clean``, a subprocess) for each
+``--local-jobs`` value, then `unrepeat.dask.run` on a fresh
+``LocalCluster(n_workers=N, threads_per_worker=1)`` for each ``--workers``
+value. For each run it reports the wall time, MB/s of input file, and the
+peak RSS of the whole process tree (sampled every 0.1 s from /proc); for the
+Dask runs also the cluster start-up (not counted in the run's time) and the
+number of parts. Then it checks that every Dask output (and report, with
+``--report``), its parts decompressed and concatenated, is byte for byte the
+local output.
+
+    .venv/bin/python benchmarks/bench_dask.py --corpus /tmp/corpus-1g.jsonl
+    .venv/bin/python benchmarks/bench_dask.py --articles ../shared/bench/articles.jsonl --size-mb 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bench_corpus import digest, run, tree_rss
+
+from unrepeat import Config
+from unrepeat import dask as udask
+
+_HERE = Path(__file__).resolve().parent
+_CLI = [sys.executable, "-c", "from unrepeat.cli import main; main()"]
+
+
+def parts_digest(directory: Path) -> str:
+    """sha256 of the parts of a directory, decompressed and concatenated in numeric order."""
+    h = hashlib.sha256()
+    for part in sorted(directory.glob("part-*.jsonl.gz"), key=lambda p: int(p.name[5:].split(".")[0])):
+        with gzip.open(part, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def dask_run(corpus: Path, out: Path, workers: int, config: Config, block_size: int | None,
+             report: bool) -> tuple[float, float, int, int, str]:
+    """Start-up seconds, run seconds, peak RSS of the process tree, parts, and the summary line."""
+    from distributed import Client, LocalCluster
+
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss(os.getpid()))
+            done.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        client.run(_warm_up)  # import unrepeat and load numba's cache in every worker
+        ready = time.perf_counter()
+        summary = udask.run([str(corpus)], str(out / "parts"), config, client=client, block_size=block_size,
+                            report_dir=str(out / "reports") if report else None)
+        finished = time.perf_counter()
+    done.set()
+    sampler.join()
+    return ready - started, finished - ready, peak, summary.parts, summary.line()
+
+
+def _warm_up() -> None:
+    from unrepeat.corpus import prepare
+
+    prepare("A warm-up sentence for the worker. Another one follows it.\n", Config(scope="corpus"))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, help="a JSONL corpus (from make_corpus.py)")
+    parser.add_argument("--articles", type=Path, help="generate the corpus from these articles instead")
+    parser.add_argument("--size-mb", type=float, default=200, help="size of a generated corpus")
+    parser.add_argument("--scope", choices=["document", "corpus"], default="corpus")
+    parser.add_argument("--workers", default="1,2", help="comma-separated LocalCluster sizes to measure")
+    parser.add_argument("--local-jobs", default="1,2", help="comma-separated --jobs values of the local engine")
+    parser.add_argument("--block-mb", type=float, help="block size of the Dask engine, MiB [default: chosen by run]")
+    parser.add_argument("--report", action="store_true", help="also write (and compare) the reports")
+    parser.add_argument("--workdir", type=Path, help="where outputs go (default: a temporary directory, removed)")
+    args = parser.parse_args(argv)
+    if (args.corpus is None) == (args.articles is None):
+        parser.error("give --corpus or --articles")
+    config = Config(scope=args.scope)
+    with tempfile.TemporaryDirectory(prefix="bench-dask-", dir=args.workdir) as tmp:
+        work = Path(tmp)
+        corpus = args.corpus
+        if corpus is None:
+            corpus = work / "corpus.jsonl"
+            subprocess.run([sys.executable, str(_HERE / "make_corpus.py"), str(args.articles), "--out", str(corpus),
+                            "--size-mb", str(args.size_mb)], check=True)
+        size = corpus.stat().st_size
+        print(f"corpus {corpus}: {size / 1e6:.1f} MB, --scope {args.scope}; "
+              f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+              flush=True)
+        rows, expected = [], None
+        for jobs in [int(j) for j in args.local_jobs.split(",") if j]:
+            out, report = work / f"local-{jobs}.jsonl", work / f"local-{jobs}.report.jsonl"
+            command = [*_CLI, "clean", "--scope", args.scope, str(corpus), "-o", str(out), "--jobs", str(jobs)]
+            seconds, _, tree, summary = run(command + (["--report", str(report)] if args.report else []))
+            digests = (digest(out), digest(report) if args.report else "")
+            if expected is None:
+                expected = digests
+            rows.append((f"local engine, --jobs {jobs}", "", seconds, tree, "", digests == expected))
+            print(f"local --jobs {jobs}: {seconds:.1f} s; {summary}", flush=True)
+            out.unlink()
+        for workers in [int(w) for w in args.workers.split(",") if w]:
+            out = work / f"dask-{workers}"
+            block_size = None if args.block_mb is None else int(args.block_mb * 2**20)
+            startup, seconds, tree, parts, summary = dask_run(corpus, out, workers, config, block_size, args.report)
+            digests = (parts_digest(out / "parts"), parts_digest(out / "reports") if args.report else "")
+            rows.append((f"Dask, LocalCluster of {workers} worker{'s' if workers > 1 else ''}", f"{startup:.1f}",
+                         seconds, tree, str(parts), expected is None or digests == expected))
+            print(f"dask {workers} workers: {seconds:.1f} s (+{startup:.1f} s start-up); {summary}", flush=True)
+        print()
+        print("| engine | start-up, s | seconds | MB/s | peak RSS, all processes | parts | same bytes as local |")
+        print("|---|---:|---:|---:|---:|---:|---|")
+        for name, startup, seconds, tree, parts, same in rows:
+            print(f"| {name} | {startup} | {seconds:.1f} | {size / 1e6 / seconds:.2f} | {tree / 2**20:,.0f} MiB "
+                  f"| {parts} | {'yes' if same else '**no**'} |")
+        same = all(row[-1] for row in rows)
+        print(f"\noutputs{' and reports' if args.report else ''} identical to the local engine's: {same}")
+        if not same:
+            raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
