@@ -77,12 +77,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import glob
 import gzip
 import io
 import json
 import operator
 import os
+import pickle
 import re
 import secrets
 from collections import Counter, deque
@@ -397,6 +399,22 @@ class _FoldInput:
 
     def __sizeof__(self) -> int:
         return self.nbytes
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Prepared documents are many small objects: unpickled with the garbage collector paused
+        # (it would scan them over and over), they load 2-3 times faster on the fold's worker.
+        fields = (self.ids, self.numbers, self.errors, self.prepared, self.nbytes)
+        return (_unpickled, (pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL),))
+
+
+def _unpickled(data: bytes) -> _FoldInput:
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _FoldInput(*pickle.loads(data))
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _fold_input(part: _Part) -> _FoldInput:
