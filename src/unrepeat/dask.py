@@ -705,7 +705,7 @@ def run(
         if client is None:
             client = stack.enter_context(_connect(scheduler, workers))
         client.wait_for_workers(1)
-        threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
+        threads = sum(client.nthreads().values())
         blocks = input_blocks(files, block_size or auto_block_size(files, threads))
         return _Job(client, blocks, config, output_dir, report_dir, _Target(
             "", None, config.as_dict(), text_field, drop_duplicates, skip_errors), id_field, index_path,
@@ -805,9 +805,9 @@ class _Job:
 
     def _submit_all(self) -> RunSummary:
         client, target, corpus = self.client, self.target, self.config.scope is Scope.CORPUS
-        info = client.scheduler_info()["workers"]
-        threads = sum(w.get("nthreads", 1) for w in info.values()) or 1
-        fold_worker = self.fold_worker = sorted(info)[0]
+        nthreads = client.nthreads()
+        threads = sum(nthreads.values()) or 1
+        fold_worker = self.fold_worker = sorted(nthreads)[0]
         window = 2 * threads + 2  # blocks in flight
         futures: list[Any] = []  # the futures not done yet, cancelled if the job fails
         pending: deque[Any] = deque()  # the write futures, in block order
