@@ -507,13 +507,6 @@ class _Files:
 
     def document(self, item: _Item, result: CleanResult, where: str) -> bool:
         dropped = self._drop_duplicates and result.duplicate_of is not None
-        report = result.report(item.id, self._config)  # type: ignore[arg-type]
-        if item.line is not None:
-            report["row" if item.batch is not None else "line"] = item.line
-        if item.invalid_utf8:
-            report["invalid_utf8"] = item.invalid_utf8
-        if dropped:
-            report["dropped"] = True
         if item.batch is not None:
             self._row(item.batch, None if dropped else result.text)
         elif item.record is None:
@@ -523,6 +516,13 @@ class _Files:
         elif not dropped:
             self._output.write(json_bytes({**item.record, self._text_field: result.text}))
         if self._report is not None:
+            report = result.report(item.id, self._config)  # type: ignore[arg-type]
+            if item.line is not None:
+                report["row" if item.batch is not None else "line"] = item.line
+            if item.invalid_utf8:
+                report["invalid_utf8"] = item.invalid_utf8
+            if dropped:
+                report["dropped"] = True
             self._report.write(json_bytes(report, indent=None if item.line is not None else 2))
         return dropped
 
