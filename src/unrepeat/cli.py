@@ -148,7 +148,8 @@ def clean_command(
     With --scope corpus, documents are taken in input order and a passage
     kept by an earlier document is removed from later ones, near-duplicates
     included; the report names the earlier document ("kept_doc": its id, or
-    FILE:LINE for a record without one, or the file name for a text input)
+    FILE:LINE for a record without one (for Parquet the row, counted from
+    1, as "row" in the report), or the file name for a text input)
     and the kept copy's offsets in its normalized text. A document left with
     nothing of its own gets "duplicate_of" in its report.
 
