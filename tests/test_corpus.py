@@ -307,3 +307,18 @@ def test_several_inputs_are_one_corpus_in_sorted_order(in_tmp):
     assert {r["kept_doc"] for r in story["removals"]} == {"doc0", "doc8"}  # the footer, a syndicated body
     later = {r["kept_doc"] for report in read_jsonl("reports/3.jsonl.report.jsonl") for r in report["removals"]}
     assert {"doc0", "crawl/1.jsonl:15", "doc23"} <= later  # a record without an id is named FILE:LINE
+
+
+def test_a_failed_run_leaves_the_index_as_it_was(in_tmp):
+    rows = crawl(10)
+    write_jsonl("a.jsonl", rows[:5])
+    assert run("clean", "--scope", "corpus", "a.jsonl", "-o", "a.out.jsonl", "--index", "seen.index").exit_code == 0
+    before = Path("seen.index").read_bytes()
+    write_jsonl("b.jsonl", rows[5:])
+    with open("b.jsonl", "a") as fh:
+        fh.write("{not json\n")
+    result = run("clean", "--scope", "corpus", "b.jsonl", "-o", "b.out.jsonl", "--index", "seen.index")
+    assert (result.exit_code, result.stderr) == (1, "Error: b.jsonl:6: invalid JSON: Expecting property name "
+                                                    "enclosed in double quotes (column 2)\n")
+    assert Path("seen.index").read_bytes() == before
+    assert files() == ["a.jsonl", "a.out.jsonl", "b.jsonl", "seen.index"]
