@@ -29,6 +29,7 @@ import math
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 from difflib import SequenceMatcher
 
 import numpy as np
@@ -55,9 +56,8 @@ STRONG, WEAK, EDITED = 0, 1, 2  # kinds of match between two sentences
 _GLUED_GAP = 12
 
 
-@dataclass(frozen=True)
-class Unit:
-    """A sentence with what comparison needs."""
+class Unit(NamedTuple):
+    """A sentence with what comparison needs (a tuple: documents hold many)."""
 
     start: int
     end: int

@@ -22,6 +22,7 @@ import unicodedata
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import ftfy
 import ftfy.badness
@@ -76,8 +77,7 @@ _TRUNCATED = regex.compile(r"(?:\w ?(?:…|\.\.\.|\[…\])|(?:…|\.\.\.)\s*\w+(
 _LIST_ITEM = regex.compile(r"^(?:[-*•·]|\d{1,3}[.)])\s")
 
 
-@dataclass(frozen=True)
-class Paragraph:
+class Paragraph(NamedTuple):
     """A paragraph of the normalized text: ``text[start:end]``, no separator."""
 
     start: int
