@@ -8,7 +8,9 @@ generated here from the benchmark articles with ``--articles`` and
 value. For each run it reports the wall time, MB/s of input file, and the
 peak RSS of the whole process tree (sampled every 0.1 s from /proc); for the
 Dask runs also the cluster start-up (not counted in the run's time) and the
-number of parts. Then it checks that every Dask output (and report, with
+number of parts; and the CPUs that other processes kept busy meanwhile
+(from /proc/stat, less this benchmark's own CPU time), since a shared
+machine skews the comparison. Then it checks that every Dask output (and report, with
 ``--report``), its parts decompressed and concatenated, is byte for byte the
 local output.
 
@@ -23,6 +25,7 @@ import gzip
 import hashlib
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -37,6 +40,32 @@ from unrepeat import dask as udask
 
 _HERE = Path(__file__).resolve().parent
 _CLI = [sys.executable, "-c", "from unrepeat.cli import main; main()"]
+
+
+class OtherLoad:
+    """The CPUs that processes outside this benchmark kept busy while it ran (other jobs on the machine)."""
+
+    def __enter__(self) -> OtherLoad:
+        self.started, self.busy, self.ours = time.perf_counter(), _busy_seconds(), _our_seconds()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        wall = time.perf_counter() - self.started
+        self.cpus = max(0.0, (_busy_seconds() - self.busy) - (_our_seconds() - self.ours)) / wall
+
+
+def _busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy since boot (/proc/stat)."""
+    with open("/proc/stat") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _our_seconds() -> float:
+    """CPU seconds of this process and its children (reaped ones, and the LocalCluster's workers once closed)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def parts_digest(directory: Path) -> str:
@@ -114,27 +143,31 @@ def main(argv: list[str] | None = None) -> None:
         for jobs in [int(j) for j in args.local_jobs.split(",") if j]:
             out, report = work / f"local-{jobs}.jsonl", work / f"local-{jobs}.report.jsonl"
             command = [*_CLI, "clean", "--scope", args.scope, str(corpus), "-o", str(out), "--jobs", str(jobs)]
-            seconds, _, tree, summary = run(command + (["--report", str(report)] if args.report else []))
+            with OtherLoad() as load:
+                seconds, _, tree, summary = run(command + (["--report", str(report)] if args.report else []))
             digests = (digest(out), digest(report) if args.report else "")
             if expected is None:
                 expected = digests
-            rows.append((f"local engine, --jobs {jobs}", "", seconds, tree, "", digests == expected))
+            rows.append((f"local engine, --jobs {jobs}", "", seconds, tree, "", load.cpus, digests == expected))
             print(f"local --jobs {jobs}: {seconds:.1f} s; {summary}", flush=True)
             out.unlink()
         for workers in [int(w) for w in args.workers.split(",") if w]:
             out = work / f"dask-{workers}"
             block_size = None if args.block_mb is None else int(args.block_mb * 2**20)
-            startup, seconds, tree, parts, summary = dask_run(corpus, out, workers, config, block_size, args.report)
+            with OtherLoad() as load:
+                startup, seconds, tree, parts, summary = dask_run(corpus, out, workers, config, block_size,
+                                                                  args.report)
             digests = (parts_digest(out / "parts"), parts_digest(out / "reports") if args.report else "")
             rows.append((f"Dask, LocalCluster of {workers} worker{'s' if workers > 1 else ''}", f"{startup:.1f}",
-                         seconds, tree, str(parts), expected is None or digests == expected))
+                         seconds, tree, str(parts), load.cpus, expected is None or digests == expected))
             print(f"dask {workers} workers: {seconds:.1f} s (+{startup:.1f} s start-up); {summary}", flush=True)
         print()
-        print("| engine | start-up, s | seconds | MB/s | peak RSS, all processes | parts | same bytes as local |")
-        print("|---|---:|---:|---:|---:|---:|---|")
-        for name, startup, seconds, tree, parts, same in rows:
+        print("| engine | start-up, s | seconds | MB/s | peak RSS, all processes | parts | other load, CPUs "
+              "| same bytes as local |")
+        print("|---|---:|---:|---:|---:|---:|---:|---|")
+        for name, startup, seconds, tree, parts, other, same in rows:
             print(f"| {name} | {startup} | {seconds:.1f} | {size / 1e6 / seconds:.2f} | {tree / 2**20:,.0f} MiB "
-                  f"| {parts} | {'yes' if same else '**no**'} |")
+                  f"| {parts} | {other:.2f} | {'yes' if same else '**no**'} |")
         same = all(row[-1] for row in rows)
         print(f"\noutputs{' and reports' if args.report else ''} identical to the local engine's: {same}")
         if not same:
