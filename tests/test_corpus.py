@@ -322,3 +322,27 @@ def test_a_failed_run_leaves_the_index_as_it_was(in_tmp):
                                                     "enclosed in double quotes (column 2)\n")
     assert Path("seen.index").read_bytes() == before
     assert files() == ["a.jsonl", "a.out.jsonl", "b.jsonl", "seen.index"]
+
+
+def test_a_unique_line_beside_one_matched_line_stays():
+    """One matched boilerplate line vouches for no neighbour: a line that only
+    looks like the earlier document's first line (another number, another
+    name) is content of its own."""
+    newsletter = "Sign up for our daily newsletter to get the best stories every single morning."
+    cleaner = CorpusCleaner()
+    cleaner.clean("Story 0 is about something of its own.\n\n" + newsletter, "a")
+    result = cleaner.clean("Report 7 is about something of its own.\n\n" + newsletter, "b")
+    assert result.text == "Report 7 is about something of its own.\n"
+    assert [r.kept_doc for r in result.removals] == ["a"]
+
+
+def test_corpus_removals_merge_only_where_the_kept_copies_are_adjacent():
+    sentences = [f"Sentence number {n} of the syndicated story carries enough words to count." for n in range(6)]
+    cleaner = CorpusCleaner()
+    first = cleaner.clean(" ".join(sentences), "a")
+    trimmed = sentences[:2] + sentences[3:]  # the copy drops sentence 2
+    result = cleaner.clean(" ".join(trimmed), "b")
+    assert result.text == ""
+    for r in result.removals:
+        kept = first.normalized[r.kept_start : r.kept_end]
+        assert "number 2 " not in kept or "number 2 " in r.text

@@ -809,7 +809,9 @@ def _merge(norm: Normalized, units: list[Unit], spans: list[tuple[int, int, Deci
             if d.kept_doc is None:
                 in_order = prev.kept_doc is None and prev.kept_first <= d.kept_first <= prev.kept_last + 1
             else:
-                in_order = prev.kept_doc == d.kept_doc and kept(prev)[0] <= kept(d)[0]
+                # Copies kept elsewhere merge only where they stand next to each
+                # other there too (one space or one paragraph break apart).
+                in_order = prev.kept_doc == d.kept_doc and 0 <= kept(d)[0] - kept(prev)[1] <= 2
             if span[0] != group[-1][1] or d.reason != prev.reason or not in_order:
                 flush()
         group.append(span)

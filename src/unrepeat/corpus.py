@@ -330,18 +330,20 @@ class CorpusCleaner:
                     run.append((q, item, 1.0))
                 q += 1
             run.sort()
-            # Sentences edited in place right before and after the run.
+            # Sentences edited in place right before and after a run of two or
+            # more matches; a single matched line vouches for no neighbour.
+            near = GAP_DISTANCE if sum(1 for x in run if x[2] == 1.0) >= 2 else -1
             pp, it = run[0][0] - 1, run[0][1] - 1
             while pp >= 0 and it >= 0 and pp not in gone and index.docs[it] == doc:
                 # A line kept right before the run there (a title, a byline) goes with it.
-                sim = 1.0 if items[pp] == it else close(pp, it) if items[pp] < 0 else None
+                sim = 1.0 if items[pp] == it else close(pp, it, near) if items[pp] < 0 else None
                 if sim is None:
                     break
                 run.insert(0, (pp, it, sim))
                 pp, it = pp - 1, it - 1
             pp, it = run[-1][0] + 1, run[-1][1] + 1
             while pp < n and it < len(index) and index.docs[it] == doc:
-                sim = 1.0 if items[pp] == it else close(pp, it) if items[pp] < 0 else None
+                sim = 1.0 if items[pp] == it else close(pp, it, near) if items[pp] < 0 else None
                 if sim is None:
                     break
                 run.append((pp, it, sim))

@@ -7,7 +7,9 @@ the text field changes, and the inputs are never modified.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import itertools
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import overload
 
 from .config import Config
@@ -102,12 +104,24 @@ def _clean_rows(
 ) -> Iterator[dict[str, object]]:
     config_dict = config.as_dict()
     documents = (_document(i, record, text_field, id_field) for i, record in enumerate(records))
-    for doc, result in clean_documents(documents, config):
+    for doc, result in clean_documents(documents, config, doc_id=_namer()):
         assert doc.record is not None and result is not None  # every document has a record and a text
         out = {**doc.record, text_field: result.text}
         if report_field is not None:
             out[report_field] = result.report(doc.id, config_dict)  # type: ignore[arg-type]
         yield out
+
+
+def _namer() -> Callable[[Document], str]:
+    """Names documents for corpus scope's report: the id, or "record N" (from 0)
+    for a record without one; called once per document, in order."""
+    counter = itertools.count()
+
+    def name(doc: Document) -> str:
+        n = next(counter)
+        return f"record {n}" if doc.id is None else str(doc.id)
+
+    return name
 
 
 def _document(index: int, record: Mapping[str, object], text_field: str, id_field: str) -> Document:
@@ -138,7 +152,7 @@ def _clean_columns(
     config_dict = config.as_dict()
     cleaned: list[str] = []
     reports: list[dict[str, object]] = []
-    for doc, result in clean_documents(documents, config):
+    for doc, result in clean_documents(documents, config, doc_id=_namer()):
         assert result is not None  # every document has a text
         cleaned.append(result.text)
         if report_field is not None:
