@@ -117,6 +117,10 @@ MIN_BLOCK_SIZE = 1 << 20
 MAX_WARNINGS = 1000
 """Warnings a `RunSummary` keeps (the rest are counted)."""
 
+GZIP_LEVEL = 1
+"""The gzip level of the parts: 4 times as fast as level 6 (a few percent of the
+work instead of a tenth), the files about 15 % larger."""
+
 PART_NAME = "part-{:05d}.jsonl.gz"
 """The name of output part k, and of report part k under the report directory."""
 
@@ -195,13 +199,16 @@ def input_blocks(files: Sequence[InputFile], block_size: int) -> list[Block]:
 
 
 def auto_block_size(files: Sequence[InputFile], threads: int) -> int:
-    """A block size that gives every worker thread about eight blocks, between 1 and 64 MiB.
+    """A block size that gives every worker thread about 16 blocks, between 1 and 64 MiB.
+
+    Many blocks per thread keep the workers evenly busy to the end; blocks of
+    a few MiB and more keep the cost of a task small beside its work.
 
     >>> auto_block_size([InputFile("a", "a.jsonl", 200_000_000)], 2) / 2**20
-    11.920928955078125
+    5.9604644775390625
     """
     total = sum(f.size for f in files if compression(f.name) is None)
-    return max(MIN_BLOCK_SIZE, min(MAX_BLOCK_SIZE, total // (8 * max(threads, 1))))
+    return max(MIN_BLOCK_SIZE, min(MAX_BLOCK_SIZE, total // (16 * max(threads, 1))))
 
 
 def _found(inputs: Sequence[str]) -> Iterator[tuple[str, str, int]]:
@@ -607,8 +614,8 @@ def _gzip_file(url: str) -> Iterator[_Buffer]:
 
     fs, path = fsspec.core.url_to_fs(url)
     try:
-        with fs.open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6,
-                                                       mtime=0) as gz:
+        with fs.open(path, "wb") as raw, \
+                gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL, mtime=0) as gz:
             buffer = _Buffer(gz)
             yield buffer
             buffer.flush()
@@ -808,7 +815,7 @@ class _Job:
         nthreads = client.nthreads()
         threads = sum(nthreads.values()) or 1
         fold_worker = self.fold_worker = sorted(nthreads)[0]
-        window = 2 * threads + 2  # blocks in flight
+        window = 4 * threads + 2  # blocks in flight
         futures: list[Any] = []  # the futures not done yet, cancelled if the job fails
         pending: deque[Any] = deque()  # the write futures, in block order
         summary = RunSummary()
