@@ -137,7 +137,8 @@ def main(argv: list[str] | None = None) -> None:
                             "--size-mb", str(args.size_mb)], check=True)
         size = corpus.stat().st_size
         print(f"corpus {corpus}: {size / 1e6:.1f} MB, --scope {args.scope}; "
-              f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+              f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+              f"Python {platform.python_version()}",
               flush=True)
         rows, expected = [], None
         for jobs in [int(j) for j in args.local_jobs.split(",") if j]:

@@ -310,8 +310,8 @@ def test_clean_refuses_what_it_cannot_clean():
 def test_fsspec_urls(client, crawl, tmp_path):
     """Inputs, outputs and reports as URLs go through fsspec; files are then named by their URLs."""
     expected = local([crawl], tmp_path / "local")
-    summary = udask.run([f"file://{crawl}/*.jsonl*", f"file://{crawl}/sub"], f"file://{tmp_path}/parts", client=client,
-                        report_dir=f"file://{tmp_path}/reports", block_size=2000)
+    summary = udask.run([f"file://{crawl}/*.jsonl*", f"file://{crawl}/sub"], f"file://{tmp_path}/parts",
+                        client=client, report_dir=f"file://{tmp_path}/reports", block_size=2000)
     assert (joined(tmp_path / "parts"), joined(tmp_path / "reports")) == expected
     assert summary.warnings == [f"file://{crawl}/a.jsonl:13: 1 invalid UTF-8 sequences replaced with U+FFFD"]
 

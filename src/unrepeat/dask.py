@@ -194,7 +194,8 @@ def input_blocks(files: Sequence[InputFile], block_size: int) -> list[Block]:
         if kind is not None or size <= block_size:
             blocks.append(Block(url, name, kind, 0, None))
             continue
-        blocks += [Block(url, name, None, start, min(start + block_size, size)) for start in range(0, size, block_size)]
+        blocks += [Block(url, name, None, start, min(start + block_size, size))
+                   for start in range(0, size, block_size)]
     return blocks
 
 
@@ -334,7 +335,8 @@ def _decompressing(raw: IO[bytes], kind: str | None) -> IO[bytes]:
     if kind == "gz":
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if kind == "zst":
-        return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=False)  # type: ignore[return-value]
+        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=False)
+        return reader  # type: ignore[return-value]
     return raw
 
 
@@ -447,15 +449,17 @@ class _Results:
 
 
 class _State:
-    """The corpus state passed along the fold: a `CorpusCleaner` and its index.
+    """The corpus state passed along the fold: a `CorpusCleaner` and its index,
+    and the number of documents folded so far.
 
     Each fold step takes the cleaner out of the state it is given (a state
     is used once; a step run twice on the same state fails instead of
     cleaning against the wrong index) and hands it on in a new one.
     """
 
-    def __init__(self, cleaner: CorpusCleaner) -> None:
-        self._cleaner: CorpusCleaner | None = cleaner
+    def __init__(self, cleaner: CorpusCleaner | None, documents: int = 0) -> None:
+        self._cleaner = cleaner
+        self.documents = documents
 
     def take(self) -> CorpusCleaner:
         cleaner, self._cleaner = self._cleaner, None
@@ -470,7 +474,7 @@ class _State:
         return 48 * len(index) + 80 * len(index.doc_ids) + 1000
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (_State, (self._cleaner,))
+        return (_State, (self._cleaner, self.documents))
 
 
 def _start(config: Config, index_path: str | None) -> _State:
@@ -485,20 +489,25 @@ def _fold(state: _State, part: _FoldInput, offset: int, name: str | None,
           skip_errors: bool) -> tuple[_State, _Results]:
     """The local engine's decisions for one block, against everything kept before it.
 
-    A document is named by its id, else by FILE:LINE (``name`` None: by
-    ``str(id)``, as `unrepeat.clean_records` does).
+    A document is named by its id, else by FILE:LINE, as the CLI names it
+    (``name`` None: "record N", N counting all documents from 0, as
+    `unrepeat.clean_records` names it).
     """
-    cleaner = state.take()
+    first, cleaner = state.documents, state.take()
     results: list[CleanResult | None] = []
-    for doc_id, number, error, prepared in zip(part.ids, part.numbers, part.errors, part.prepared, strict=True):
+    for i, (doc_id, number, error, prepared) in enumerate(zip(part.ids, part.numbers, part.errors, part.prepared,
+                                                              strict=True)):
         if prepared is None:
             if not skip_errors:
                 raise InputError(name or "<records>", error or "no text", offset + number)
             results.append(None)
             continue
-        doc_name = str(doc_id) if doc_id is not None or name is None else f"{name}:{offset + number}"
+        if doc_id is not None:
+            doc_name = str(doc_id)
+        else:
+            doc_name = f"record {first + i}" if name is None else f"{name}:{offset + number}"
         results.append(cleaner.process(prepared, doc_name))
-    return _State(cleaner), _Results(results, part.nbytes // 2)
+    return _State(cleaner, first + len(part.ids)), _Results(results, part.nbytes // 2)
 
 
 def _save(state: _State, index_path: str) -> int:
@@ -540,7 +549,8 @@ class RunSummary:
     def line(self) -> str:
         """The summary line the local CLI prints."""
         removed = ", ".join(f"{reason} {n}" for reason, n in sorted(self.removals.items())) or "none"
-        parts = [f"{self.documents} documents, {self.bytes_in} bytes in, {self.bytes_out} bytes out; removals: {removed}"]
+        parts = [f"{self.documents} documents, {self.bytes_in} bytes in, {self.bytes_out} bytes out; "
+                 f"removals: {removed}"]
         if self.duplicates:
             parts.append(f"duplicates: {self.duplicates}" + (f" ({self.dropped} left out)" if self.dropped else ""))
         if self.skipped:
@@ -910,8 +920,9 @@ def clean(
     ``"report"``, holding each report as JSON text, on the same index). The
     records and reports are what `unrepeat.clean_records` gives for the same
     records in partition order (``report_field``): a report's ``"id"`` is
-    the record's ``id_field``, and in corpus scope a document is named
-    ``str(id)``. ``scope`` overrides ``config.scope``.
+    the record's ``id_field``, and in corpus scope a document is named by its
+    id, or "record N" (N counting from 0 over all partitions) for a record
+    without one. ``scope`` overrides ``config.scope``.
 
     In corpus scope the decisions are a chain of tasks through the
     partitions in order (see the module docstring). Compute both results
@@ -941,7 +952,8 @@ def clean(
     raise TypeError(f"expected a dask.bag.Bag or a dask.dataframe.DataFrame, got {type(collection).__name__}")
 
 
-def _clean_bag(bag: dask.bag.Bag, text_field: str, id_field: str, config: Config) -> tuple[dask.bag.Bag, dask.bag.Bag]:
+def _clean_bag(bag: dask.bag.Bag, text_field: str, id_field: str,
+               config: Config) -> tuple[dask.bag.Bag, dask.bag.Bag]:
     import dask
     import dask.bag as db
 
@@ -996,7 +1008,8 @@ def _record_outputs(part: Sequence[dict[str, object]], results: _Results, text_f
     out = []
     for record, result in zip(part, results.results, strict=True):
         assert result is not None  # every record has a text (checked before)
-        out.append(({**record, text_field: result.text}, result.report(record.get(id_field), config_dict)))  # type: ignore[arg-type]
+        report = result.report(record.get(id_field), config_dict)  # type: ignore[arg-type]
+        out.append(({**record, text_field: result.text}, report))
     return out
 
 
