@@ -567,3 +567,37 @@ def test_parquet_without_pyarrow_says_how_to_get_it(monkeypatch):
     assert (result.exit_code, result.stderr) == (
         1, 'Error: reading in.parquet needs pyarrow: pip install "unrepeat[parquet]"\n')
     assert files() == ["in.parquet"]
+
+
+# ------------------------------------------------------------ --engine dask
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--engine", "dask", "in.jsonl"], "--engine dask needs --output DIRECTORY for its part files"),
+        (["--engine", "dask", "-", "-o", "out"], "--engine dask reads files or URLs, not standard input"),
+        (["--engine", "dask", "in.jsonl", "-o", "out", "--diff"], "--diff runs here only; drop --engine dask"),
+        (["--scheduler", "tcp://127.0.0.1:1", "in.jsonl"], "--scheduler needs --engine dask"),
+    ],
+)
+def test_engine_usage_errors(args, message):
+    write_jsonl("in.jsonl", records(2))
+    result = run("clean", *args)
+    assert result.exit_code == 2
+    assert f"Error: {message}" in result.output
+
+
+def test_engine_dask_parts_equal_the_local_output():
+    pytest.importorskip("distributed")
+    rows = records(12) + [{"id": "d", "text": "Same line here\nSame line here\nA sentence that is long enough to matter.\n"}]
+    write_jsonl("in.jsonl", rows)
+    local = run("clean", "in.jsonl", "-o", "local.jsonl", "--report", "local.report.jsonl", "-q")
+    assert local.exit_code == 0, local.output
+    distributed = run("clean", "--engine", "dask", "--jobs", "2", "in.jsonl", "-o", "parts", "--report", "reports")
+    assert distributed.exit_code == 0, distributed.output
+    assert "13 documents" in distributed.output
+    joined = b"".join(gzip.decompress(p.read_bytes()) for p in sorted(Path("parts").glob("part-*.jsonl.gz")))
+    assert joined == Path("local.jsonl").read_bytes()
+    reports = b"".join(gzip.decompress(p.read_bytes()) for p in sorted(Path("reports").glob("part-*")))
+    assert reports == Path("local.report.jsonl").read_bytes()

@@ -113,6 +113,12 @@ def main() -> None:
 @click.option("--diff", is_flag=True, help="Show what would be removed, write nothing.")
 @click.option("--color/--no-color", default=None, help="Colour the --diff view [default: when stdout is a terminal].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on stderr.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where to run: here, or on a Dask cluster (JSONL in, part-NNNNN.jsonl.gz parts out "
+                   "under -o DIRECTORY; pip install \"unrepeat[dask]\").")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="With --engine dask: a running Dask scheduler (tcp://HOST:8786 or a scheduler file); "
+                   "without it a local cluster of --jobs workers (default: one per CPU).")
 def clean_command(
     inputs: tuple[str, ...],
     output: str | None,
@@ -131,6 +137,8 @@ def clean_command(
     diff: bool,
     color: bool | None,
     quiet: bool,
+    engine: str,
+    scheduler: str | None,
 ) -> None:
     """Remove repeated passages from text, JSONL and Parquet documents.
 
@@ -164,6 +172,8 @@ def clean_command(
       unrepeat clean --scope corpus crawl.parquet -o clean.parquet --drop-duplicates
       unrepeat clean --scope corpus day1.jsonl -o clean1.jsonl --index seen.index
       unrepeat clean --scope corpus day2.jsonl -o clean2.jsonl --index seen.index
+      unrepeat clean --engine dask 'crawl/*.jsonl.gz' -o cleaned/ --report reports/
+      unrepeat clean --engine dask --scheduler tcp://10.0.0.5:8786 s3://bucket/crawl/ -o s3://bucket/clean/
     """
     try:
         config = Config(keep=Keep(keep), threshold=threshold, collapse_short=collapse_short, scope=Scope(scope))
@@ -173,6 +183,12 @@ def clean_command(
         for given, option in [(index_path is not None, "--index"), (drop_duplicates, "--drop-duplicates")]:
             if given:
                 raise click.UsageError(f"{option} needs --scope corpus")
+    if engine == "dask":
+        _run_on_dask(inputs, output, report, text_field, id_field, config, index_path, drop_duplicates,
+                     jobs, on_error, diff, scheduler, quiet)
+        return
+    if scheduler is not None:
+        raise click.UsageError("--scheduler needs --engine dask")
     args = inputs or (STDIN,)
     try:
         sources = find_inputs(args, None if input_format == "auto" else Format(input_format))
@@ -197,6 +213,45 @@ def clean_command(
         sys.exit(1)
     if not quiet:
         click.echo(summary.line(), err=True)
+
+
+def _run_on_dask(inputs: tuple[str, ...], output: str | None, report: str | None, text_field: str, id_field: str,
+                 config: Config, index_path: str | None, drop_duplicates: bool, jobs: int, on_error: str,
+                 diff: bool, scheduler: str | None, quiet: bool) -> None:
+    """``--engine dask``: the same cleaning on a Dask cluster, written as parts."""
+    if diff:
+        raise click.UsageError("--diff runs here only; drop --engine dask")
+    if not inputs or STDIN in inputs:
+        raise click.UsageError("--engine dask reads files or URLs, not standard input")
+    if output in (None, STDIN):
+        raise click.UsageError("--engine dask needs --output DIRECTORY for its part files")
+    try:
+        from . import dask as dask_engine
+    except ImportError as exc:
+        raise DataError(f'--engine dask needs dask and distributed: pip install "unrepeat[dask]" ({exc})') from None
+
+    def progress(done: int, parts: int, so_far: object) -> None:
+        if not quiet and sys.stderr.isatty():
+            click.echo(f"\r{done}/{parts} parts", err=True, nl=False)
+
+    try:
+        summary = dask_engine.run(
+            list(inputs), output, config, scheduler=scheduler, workers=jobs if jobs > 1 else None,
+            text_field=text_field, id_field=id_field, report_dir=report, skip_errors=on_error == "skip",
+            drop_duplicates=drop_duplicates, index_path=index_path, progress=progress,
+        )
+    except FileError as exc:
+        raise DataError(str(exc)) from None
+    except IndexFileError as exc:
+        raise DataError(str(exc)) from None
+    if not quiet:
+        if sys.stderr.isatty():
+            click.echo("", err=True)
+        for warning in summary.warnings:
+            click.echo(f"Warning: {warning}", err=True)
+        if summary.more_warnings:
+            click.echo(f"Warning: {summary.more_warnings} more warnings not shown", err=True)
+        click.echo(summary.line() + f"; {summary.parts} parts", err=True)
 
 
 def _load_index(path: str) -> CorpusIndex:
