@@ -243,6 +243,11 @@ def test_options_checked_before_any_work(crawl, tmp_path):
         udask.run([str(crawl)], str(tmp_path / "o"), report_dir=str(tmp_path / "o"))
     with pytest.raises(ValueError, match="holds the input"):
         udask.run([str(crawl)], str(crawl.parent))
+    with pytest.raises(ValueError, match="no inputs"):
+        udask.run([], str(tmp_path / "o"))
+    with pytest.raises(ValueError, match="workers must be at least 1, got 0"):
+        udask.run([str(crawl)], str(tmp_path / "o"), workers=0)
+    assert not (tmp_path / "o").exists()
 
 
 # --------------------------------------------------- the benchmark sets

@@ -699,7 +699,10 @@ def run(
     output part (None: `auto_block_size`; a compressed file is one block).
     ``progress(parts_done, parts, summary_so_far)`` is called after each
     part. Input problems raise `unrepeat.io.InputError`, output ones
-    `unrepeat.io.OutputError`; either way no final part file is written.
+    `unrepeat.io.OutputError`, bad options `ValueError`, a missing dask
+    `ImportError`, a scheduler that cannot be reached `OSError` (after
+    distributed's connect timeout); in every case the output directory is
+    left as it was. Returns what the local CLI would summarize.
 
     >>> run(["crawl.jsonl"], "out", Config(), drop_duplicates=True)
     Traceback (most recent call last):
@@ -708,6 +711,12 @@ def run(
     """
     config = config or Config()
     corpus = config.scope is Scope.CORPUS
+    if not inputs:
+        raise ValueError("no inputs")
+    if client is not None and (scheduler is not None or workers is not None):
+        raise ValueError("give a client, or a scheduler or a number of workers, not both")
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
     for given, option in [(drop_duplicates, "drop_duplicates"), (index_path is not None, "index_path")]:
         if given and not corpus:
             raise ValueError(f"{option} needs corpus scope")
