@@ -100,8 +100,8 @@ class CleanResult:
     stats: dict[str, int] = field(default_factory=dict)
     duplicate_of: str | None = None
 
-    def report(self, doc_id: str | None = None, config: Mapping[str, object] | None = None) -> dict[str, object]:
-        """The JSON report record of this document."""
+    def report(self, doc_id: object = None, config: Mapping[str, object] | None = None) -> dict[str, object]:
+        """The JSON report record of this document (``doc_id``: any JSON value, e.g. a record's id)."""
         by_reason = Counter(str(r.reason) for r in self.removals)
         record: dict[str, object] = {
             "schema": SCHEMA,
