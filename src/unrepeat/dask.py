@@ -98,7 +98,9 @@ import zstandard
 from .collapse import clean as clean_text
 from .config import Config, Scope
 from .corpus import CorpusCleaner, CorpusIndex, Prepared, prepare
-from .io import Format, InputError, OutputError, compression, find_inputs, format_of, json_bytes, parse_line
+from .io import (
+    Format, InputError, OutputError, Prefixed, compression, find_inputs, format_of, json_bytes, parse_line,
+)
 from .records import text_of
 from .report import CleanResult
 
@@ -305,14 +307,14 @@ def _block_lines(block: Block) -> Iterator[bytes]:
         with fs.open(path, "rb") as raw:
             if block.start > 0:
                 raw.seek(block.start - 1)
-                reader = io.BufferedReader(_Raw(raw), 1 << 16)
+                reader = io.BufferedReader(Prefixed(b"", raw), 1 << 16)
                 position = block.start - 1 + len(reader.readline())  # the end of the line that starts before
             else:
                 stream = _decompressing(raw, block.compression)
                 head = _read_head(stream)
                 if head.startswith(_BINARY_MAGIC) or b"\0" in head:
                     raise InputError(block.name, "looks like a binary file, not text")
-                reader = io.BufferedReader(_Raw(stream, head), 1 << 16)
+                reader = io.BufferedReader(Prefixed(head, stream), 1 << 16)
                 position = 0
             while block.end is None or position < block.end:
                 line = reader.readline()
@@ -347,28 +349,6 @@ def _read_head(stream: IO[bytes]) -> bytes:
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks)
-
-
-class _Raw(io.RawIOBase):
-    """Bytes already read, then the rest of a stream, for `io.BufferedReader`."""
-
-    def __init__(self, stream: IO[bytes], head: bytes = b"") -> None:
-        super().__init__()
-        self._head = memoryview(head)
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        if self._head:
-            n = min(len(buffer), len(self._head))
-            buffer[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._stream.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
 
 
 # ------------------------------------------------------------------ tasks

@@ -406,7 +406,7 @@ def open_input(source: Source) -> Iterator[IO[bytes]]:
         head = _guarded(source, _read_head, stream)
         if head.startswith((_GZIP_MAGIC, _ZSTD_MAGIC)) or b"\0" in head:
             raise InputError(source.name, "looks like a binary file, not text")
-        yield io.BufferedReader(_Prefixed(head, stream), 1 << 16)
+        yield io.BufferedReader(Prefixed(head, stream), 1 << 16)
 
 
 def _decompressing(raw: IO[bytes], kind: str) -> IO[bytes]:
@@ -441,8 +441,8 @@ def _os_problem(exc: OSError) -> str:
     return f"cannot read: {exc.strerror or exc}"
 
 
-class _Prefixed(io.RawIOBase):
-    """Bytes already read, then the rest of a stream."""
+class Prefixed(io.RawIOBase):
+    """Bytes already read, then the rest of a stream (for `io.BufferedReader`)."""
 
     def __init__(self, head: bytes, rest: IO[bytes]) -> None:
         super().__init__()
