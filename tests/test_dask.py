@@ -324,5 +324,5 @@ def test_fsspec_urls(client, crawl, tmp_path):
 def test_warnings_beyond_the_limit_are_counted():
     summary = udask.RunSummary()
     summary.warn([f"w{i}" for i in range(udask.MAX_WARNINGS - 1)])
-    summary.add(udask.RunSummary(warnings=["a", "b", "c"], more_warnings=2))
+    summary.merge(udask.RunSummary(warnings=["a", "b", "c"], more_warnings=2))
     assert summary.warnings[-2:] == [f"w{udask.MAX_WARNINGS - 2}", "a"] and summary.more_warnings == 4

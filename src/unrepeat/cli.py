@@ -51,7 +51,7 @@ from .io import (
     read_text,
 )
 from .records import text_of
-from .report import CleanResult, Removal, apply_removals, sha256
+from .report import CleanResult, Removal, Summary, apply_removals, sha256
 
 _DEFAULT = Config()
 _FORMATS = ("auto", *(f.value for f in Format))
@@ -436,44 +436,14 @@ def _input_size(sources: list[Source]) -> int | None:
 
 
 @dataclass
-class _Summary:
-    documents: int = 0
-    bytes_in: int = 0
-    bytes_out: int = 0
-    removals: Counter[str] = field(default_factory=Counter)
-    skipped: int = 0
-    invalid_utf8: int = 0
-    duplicates: int = 0
-    dropped: int = 0
+class _Summary(Summary):
     read: int = 0  # bytes of the input files taken so far
-
-    def add(self, item: _Item, result: CleanResult, dropped: bool = False) -> None:
-        self.documents += 1
-        self.bytes_in += _utf8_len(item.text or "")
-        self.bytes_out += 0 if dropped else _utf8_len(result.text)
-        self.removals.update(str(r.reason) for r in result.removals)
-        self.duplicates += result.duplicate_of is not None
-        self.dropped += dropped
 
     @property
     def removed(self) -> float:
         """The share of the input bytes that did not reach the output."""
         return 1 - self.bytes_out / self.bytes_in if self.bytes_in else 0.0
 
-    def line(self) -> str:
-        removed = ", ".join(f"{reason} {n}" for reason, n in sorted(self.removals.items())) or "none"
-        parts = [f"{self.documents} documents, {self.bytes_in} bytes in, {self.bytes_out} bytes out; removals: {removed}"]
-        if self.duplicates:
-            parts.append(f"duplicates: {self.duplicates}" + (f" ({self.dropped} left out)" if self.dropped else ""))
-        if self.skipped:
-            parts.append(f"skipped: {self.skipped} records with errors")
-        if self.invalid_utf8:
-            parts.append(f"invalid UTF-8 sequences replaced: {self.invalid_utf8}")
-        return "; ".join(parts)
-
-
-def _utf8_len(text: str) -> int:
-    return len(text.encode("utf-8", "surrogatepass"))
 
 
 class _Sink(Protocol):
@@ -514,7 +484,7 @@ def _run(sources: list[Source], items: Iterator[_Item], config: Config, jobs: in
                     sink.skipped(item)
                 elif result is not None:
                     dropped = sink.document(item, result, where)
-                    summary.add(item, result, dropped)
+                    summary.add(item.text or "", result, dropped)
                     progress.update(summary)
     except BaseException:
         sink.abort()

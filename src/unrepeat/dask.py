@@ -102,7 +102,7 @@ from .io import (
     Format, InputError, OutputError, Prefixed, compression, find_inputs, format_of, json_bytes, parse_line,
 )
 from .records import text_of
-from .report import CleanResult
+from .report import CleanResult, Summary
 
 if TYPE_CHECKING:
     import dask.bag
@@ -499,22 +499,14 @@ def _save(state: _State, index_path: str) -> int:
 
 
 @dataclass
-class RunSummary:
+class RunSummary(Summary):
     """What a run did; the same counts as the local CLI's summary line."""
 
-    documents: int = 0
-    bytes_in: int = 0
-    bytes_out: int = 0
-    removals: Counter[str] = field(default_factory=Counter)
-    skipped: int = 0
-    invalid_utf8: int = 0
-    duplicates: int = 0
-    dropped: int = 0
     parts: int = 0  #: output parts written
     warnings: list[str] = field(default_factory=list)  #: as the local CLI words them, in input order
     more_warnings: int = 0  #: warnings beyond the first `MAX_WARNINGS`, not kept
 
-    def add(self, other: RunSummary) -> None:
+    def merge(self, other: RunSummary) -> None:
         for f in ("documents", "bytes_in", "bytes_out", "skipped", "invalid_utf8", "duplicates", "dropped", "parts",
                   "more_warnings"):
             setattr(self, f, getattr(self, f) + getattr(other, f))
@@ -525,19 +517,6 @@ class RunSummary:
         room = max(MAX_WARNINGS - len(self.warnings), 0)
         self.warnings += messages[:room]
         self.more_warnings += max(len(messages) - room, 0)
-
-    def line(self) -> str:
-        """The summary line the local CLI prints."""
-        removed = ", ".join(f"{reason} {n}" for reason, n in sorted(self.removals.items())) or "none"
-        parts = [f"{self.documents} documents, {self.bytes_in} bytes in, {self.bytes_out} bytes out; "
-                 f"removals: {removed}"]
-        if self.duplicates:
-            parts.append(f"duplicates: {self.duplicates}" + (f" ({self.dropped} left out)" if self.dropped else ""))
-        if self.skipped:
-            parts.append(f"skipped: {self.skipped} records with errors")
-        if self.invalid_utf8:
-            parts.append(f"invalid UTF-8 sequences replaced: {self.invalid_utf8}")
-        return "; ".join(parts)
 
 
 class _Target(NamedTuple):
@@ -584,17 +563,8 @@ def _write(part: _Part, results: _Results | None, offset: int, k: int, block: Bl
                 if dropped:
                     report["dropped"] = True
                 report_file.write(json_bytes(report))
-            summary.documents += 1
-            summary.bytes_in += _utf8_len(item.text)
-            summary.bytes_out += 0 if dropped else _utf8_len(result.text)
-            summary.removals.update(str(r.reason) for r in result.removals)
-            summary.duplicates += result.duplicate_of is not None
-            summary.dropped += dropped
+            summary.add(item.text, result, dropped)
     return summary
-
-
-def _utf8_len(text: str) -> int:
-    return len(text.encode("utf-8", "surrogatepass"))
 
 
 @contextlib.contextmanager
@@ -866,7 +836,7 @@ class _Job:
         return summary
 
     def _collect(self, written: Any, summary: RunSummary) -> None:
-        summary.add(written.result())
+        summary.merge(written.result())
         if self.progress is not None:
             self.progress(summary.parts, len(self.blocks), summary)
 

@@ -127,6 +127,51 @@ class CleanResult:
         return record
 
 
+@dataclass
+class Summary:
+    """Counts over a run, and the one-line summary the CLI prints.
+
+    >>> s = Summary()
+    >>> s.add("Same.\\nSame.\\n", CleanResult("Same.\\n", "Same.\\n\\nSame.\\n", (), {}))
+    >>> s.line()
+    '1 documents, 12 bytes in, 6 bytes out; removals: none'
+    """
+
+    documents: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    removals: Counter[str] = field(default_factory=Counter)
+    skipped: int = 0
+    invalid_utf8: int = 0
+    duplicates: int = 0
+    dropped: int = 0
+
+    def add(self, text: str, result: CleanResult, dropped: bool = False) -> None:
+        """Count one document: its input text and its result (``dropped``: left out of the output)."""
+        self.documents += 1
+        self.bytes_in += utf8_len(text)
+        self.bytes_out += 0 if dropped else utf8_len(result.text)
+        self.removals.update(str(r.reason) for r in result.removals)
+        self.duplicates += result.duplicate_of is not None
+        self.dropped += dropped
+
+    def line(self) -> str:
+        removed = ", ".join(f"{reason} {n}" for reason, n in sorted(self.removals.items())) or "none"
+        parts = [f"{self.documents} documents, {self.bytes_in} bytes in, {self.bytes_out} bytes out; removals: {removed}"]
+        if self.duplicates:
+            parts.append(f"duplicates: {self.duplicates}" + (f" ({self.dropped} left out)" if self.dropped else ""))
+        if self.skipped:
+            parts.append(f"skipped: {self.skipped} records with errors")
+        if self.invalid_utf8:
+            parts.append(f"invalid UTF-8 sequences replaced: {self.invalid_utf8}")
+        return "; ".join(parts)
+
+
+def utf8_len(text: str) -> int:
+    """The length of ``text`` in UTF-8 bytes."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
