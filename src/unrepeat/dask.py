@@ -110,8 +110,9 @@ if TYPE_CHECKING:
     import distributed
     import pandas
 
-MAX_BLOCK_SIZE = 64 << 20
-"""The largest block `run` chooses by itself (about 45 s of work for one core)."""
+MAX_BLOCK_SIZE = 32 << 20
+"""The largest block `run` chooses by itself: about 25 s of work for one core,
+and 1-2 GB of memory for the blocks a worker thread holds in flight."""
 
 MIN_BLOCK_SIZE = 1 << 20
 """The smallest block `run` chooses by itself."""
@@ -202,7 +203,7 @@ def input_blocks(files: Sequence[InputFile], block_size: int) -> list[Block]:
 
 
 def auto_block_size(files: Sequence[InputFile], threads: int) -> int:
-    """A block size that gives every worker thread about 16 blocks, between 1 and 64 MiB.
+    """A block size that gives every worker thread about 16 blocks, between 1 and 32 MiB.
 
     Many blocks per thread keep the workers evenly busy to the end; blocks of
     a few MiB and more keep the cost of a task small beside its work.
