@@ -95,7 +95,7 @@ def dask_run(corpus: Path, out: Path, workers: int, config: Config, block_size: 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     started = time.perf_counter()
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
         client.run(_warm_up)  # import unrepeat and load numba's cache in every worker
         ready = time.perf_counter()
