@@ -34,6 +34,7 @@ import zipfile
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -63,6 +64,31 @@ def key_hash(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
+class Sketch(NamedTuple):
+    """What the decision against earlier documents needs of a document: per
+    sentence it kept, in order, a few numbers and no text."""
+
+    hashes: list[int]  # `key_hash` of the matching key
+    fingerprints: np.ndarray  # simhash of the matching key (uint64)
+    spans: list[tuple[int, int]]  # offsets in the normalized text
+    words: list[int]
+    paras: list[int]
+    long: list[bool]
+
+
+class Verdict(NamedTuple):
+    """What the corpus step decided about a document: the kept positions that
+    go (position -> the document and span of the kept copy, and similarity)
+    and the document it duplicates, if it has nothing of its own."""
+
+    removed: dict[int, tuple[str, int, int, float]]
+    duplicate_of: str | None = None
+
+
+#: The verdict on a document that shares nothing with earlier ones.
+NOTHING = Verdict({})
+
+
 @dataclass
 class Prepared:
     """An analysed document with the hashes the corpus step looks up (computed
@@ -72,6 +98,22 @@ class Prepared:
     kept: list[int]  # indexes of the units the document kept, in order
     hashes: list[int]
     fingerprints: np.ndarray
+
+    def sketch(self) -> Sketch:
+        units = [self.analysis.units[i] for i in self.kept]
+        return Sketch(self.hashes, self.fingerprints, [(u.start, u.end) for u in units], [u.words for u in units],
+                      [u.para for u in units], [u.long for u in units])
+
+    def apply(self, verdict: Verdict) -> CleanResult:
+        """The document's result once the corpus step decided ``verdict``."""
+        analysis = self.analysis
+        decisions = dict(analysis.decisions)
+        for p, (doc, start, end, sim) in verdict.removed.items():
+            unit = self.kept[p]
+            decisions[unit] = Decision(unit, unit, unit, Reason.CORPUS_PASSAGE, kept_doc=doc, kept_span=(start, end),
+                                       similarity=sim)
+        return finish(Analysis(analysis.input_chars, analysis.norm, analysis.units, decisions, analysis.config),
+                      verdict.duplicate_of)
 
 
 def prepare(text: str, config: Config | None = None) -> Prepared:
@@ -90,6 +132,7 @@ class _Lookup:
     def __init__(self) -> None:
         self.pending: dict[int, int] = {}
         self.runs: list[tuple[np.ndarray, np.ndarray]] = []
+        self.frozen = False  # additions stay pending (see `CorpusIndex.mark`)
 
     def __len__(self) -> int:
         return len(self.pending) + sum(len(k) for k, _ in self.runs)
@@ -116,7 +159,7 @@ class _Lookup:
     def add_new(self, key: int, item: int) -> None:
         """Remember ``item`` for a key that `find` did not know."""
         self.pending.setdefault(key, item)
-        if len(self.pending) >= 1 << 17:
+        if len(self.pending) >= 1 << 17 and not self.frozen:
             self._flush()
 
     def _flush(self) -> None:
@@ -174,6 +217,19 @@ class CorpusIndex:
         for k, (h, item) in enumerate(zip(hashes, known)):
             if item < 0:
                 self.lookup.add_new(h, first + k)
+
+    def mark(self) -> tuple[int, int, dict[int, int]]:
+        """A point to go back to with `rollback`: what is added from now on can be taken out."""
+        self.lookup.frozen = True
+        return len(self), len(self.doc_ids), dict(self.lookup.pending)
+
+    def rollback(self, mark: tuple[int, int, dict[int, int]]) -> None:
+        """Take out everything added since `mark`."""
+        sentences, documents, pending = mark
+        for a in (self.fingerprints, self.docs, self.starts, self.ends):
+            del a[sentences:]
+        del self.doc_ids[documents:]
+        self.lookup.pending, self.lookup.frozen = pending, False
 
     # ------------------------------------------------------------ persistence
 
@@ -256,50 +312,46 @@ class CorpusCleaner:
 
     def process(self, prepared: Prepared, doc_id: str) -> CleanResult:
         """Remove what earlier documents kept, then index what this one keeps."""
-        analysis, kept = prepared.analysis, prepared.kept
-        units, index = analysis.units, self.index
-        lookup = index.lookup
-        items = lookup.find(prepared.hashes)
-        fps = prepared.fingerprints
-        gone = self._find_runs(prepared, items)
-        decisions = dict(analysis.decisions)
-        for p, (item, sim) in gone.items():
-            unit = kept[p]
-            decisions[unit] = Decision(unit, unit, unit, Reason.CORPUS_PASSAGE,
-                                       kept_doc=index.doc_ids[index.docs[item]],
-                                       kept_span=(index.starts[item], index.ends[item]), similarity=sim)
-        remaining = [p for p in range(len(kept)) if p not in gone]
+        return prepared.apply(self.decide(prepared.sketch(), doc_id))
+
+    def decide(self, sketch: Sketch, doc_id: str) -> Verdict:
+        """What of a document goes as a copy of sentences kept earlier; then
+        index what it keeps. (`process` without the text: this is all the
+        Dask engine moves between workers.)"""
+        index = self.index
+        items = index.lookup.find(sketch.hashes)
+        gone = self._find_runs(sketch, items)
+        removed = {p: (index.doc_ids[index.docs[item]], index.starts[item], index.ends[item], sim)
+                   for p, (item, sim) in gone.items()}
+        remaining = [p for p in range(len(sketch.hashes)) if p not in gone]
         duplicate_of = None
-        if gone and not any(units[kept[p]].long for p in remaining) and not self._has_run(prepared, remaining):
+        if gone and not any(sketch.long[p] for p in remaining) and not self._has_run(sketch, remaining):
             votes = Counter(index.docs[item] for item, _ in gone.values())
             duplicate_of = index.doc_ids[min(votes, key=lambda d: (-votes[d], d))]
-        result = finish(Analysis(analysis.input_chars, analysis.norm, units, decisions, analysis.config),
-                        duplicate_of)
-        index.add_document(doc_id, [(units[kept[p]].start, units[kept[p]].end) for p in remaining],
-                           [prepared.hashes[p] for p in remaining], fps[remaining] if len(fps) else fps,
-                           [items[p] for p in remaining])
-        return result
+        fps = sketch.fingerprints
+        index.add_document(doc_id, [sketch.spans[p] for p in remaining], [sketch.hashes[p] for p in remaining],
+                           fps[remaining] if len(fps) else fps, [items[p] for p in remaining])
+        return Verdict(removed, duplicate_of)
 
-    def _has_run(self, prepared: Prepared, remaining: list[int]) -> bool:
+    def _has_run(self, sketch: Sketch, remaining: list[int]) -> bool:
         """Do the remaining sentences still hold a passage-size run (2+ sentences, enough words)?"""
-        units, config = prepared.analysis.units, self.config
+        words, paras, config = sketch.words, sketch.paras, self.config
         run_words, run_len, prev = 0, 0, None
         for p in remaining:
-            u = units[prepared.kept[p]]
-            if prev is not None and p == prev + 1 and units[prepared.kept[prev]].para == u.para:
-                run_words, run_len = run_words + u.words, run_len + 1
+            if prev is not None and p == prev + 1 and paras[prev] == paras[p]:
+                run_words, run_len = run_words + words[p], run_len + 1
             else:
-                run_words, run_len = u.words, 1
+                run_words, run_len = words[p], 1
             if run_len >= config.min_run_sentences and run_words >= config.min_passage_words:
                 return True
             prev = p
         return False
 
-    def _find_runs(self, prepared: Prepared, items: list[int]) -> dict[int, tuple[int, float]]:
+    def _find_runs(self, sketch: Sketch, items: list[int]) -> dict[int, tuple[int, float]]:
         """Kept positions that copy sentences kept earlier: position -> (item, similarity)."""
-        units, kept, config = prepared.analysis.units, prepared.kept, self.config
-        index, fps = self.index, prepared.fingerprints
-        n, g = len(kept), config.max_gap
+        words, long, config = sketch.words, sketch.long, self.config
+        index, fps = self.index, sketch.fingerprints
+        n, g = len(items), config.max_gap
         gone: dict[int, tuple[int, float]] = {}
 
         def close(p: int, item: int, bound: int = GAP_DISTANCE) -> float | None:
@@ -349,11 +401,11 @@ class CorpusCleaner:
                 run.append((pp, it, sim))
                 pp, it = pp + 1, it + 1
             exact = [x for x in run if x[2] == 1.0]
-            words = sum(units[kept[x[0]]].words for x in run)
-            passage = len(run) >= config.min_run_sentences and len(exact) >= 2 and words >= config.min_passage_words
-            if passage or any(units[kept[x[0]]].long for x in exact):
+            run_words = sum(words[x[0]] for x in run)
+            passage = len(run) >= config.min_run_sentences and len(exact) >= 2 and run_words >= config.min_passage_words
+            if passage or any(long[x[0]] for x in exact):
                 for pos, item, sim in run:
-                    if len(run) > 1 or units[kept[pos]].long:
+                    if len(run) > 1 or long[pos]:
                         gone.setdefault(pos, (item, sim))
                 p = run[-1][0] + 1
             else:

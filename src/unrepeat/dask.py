@@ -76,6 +76,7 @@ The module imports without dask; its functions need ``pip install
 from __future__ import annotations
 
 import contextlib
+import functools
 import dataclasses
 import gc
 import glob
@@ -87,22 +88,25 @@ import os
 import pickle
 import re
 import secrets
+import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
+import numpy as np
 import zstandard
 
 from .collapse import clean as clean_text
 from .config import Config, Scope
-from .corpus import CorpusCleaner, CorpusIndex, Prepared, prepare
+from .corpus import CorpusCleaner, CorpusIndex, Prepared, Sketch, prepare
 from .io import (
     Format, InputError, OutputError, Prefixed, compression, find_inputs, format_of, json_bytes, parse_line,
 )
 from .records import text_of
 from .report import CleanResult, Summary
+from .waves import GID_SHIFT, BlockState, Entry, KeyPartition, KeyTable, Plan, Resolved, Updates, replay_index
 
 if TYPE_CHECKING:
     import dask.bag
@@ -362,11 +366,143 @@ def _clean_block(block: Block, text_field: str, id_field: str, config: Config) -
     return _Part(lines, items, work, _nbytes(items))
 
 
-def _prepare_block(block: Block, text_field: str, id_field: str, config: Config) -> _Part:
-    """Corpus scope: read a block and prepare each record for the fold."""
+@dataclass
+class _CorpusPart:
+    """Corpus scope: a block read and prepared. The prepared documents are
+    kept pickled (about 2.5 times the text, against 15 times as objects)
+    until their verdicts are in; the sketches go into the waves."""
+
+    lines: int
+    items: list[_Line]
+    packed: bytes  # pickle of the list of Prepared (None for a line left out)
+    sketches: list[Sketch | None]
+    nbytes: int
+
+    def __sizeof__(self) -> int:
+        return self.nbytes
+
+
+def _prepare_block(block: Block, text_field: str, id_field: str, config: Config) -> _CorpusPart:
+    """Corpus scope: read a block and prepare each record."""
     lines, items = _read(block, text_field, id_field)
-    work = [None if item.text is None else prepare(item.text, config) for item in items]
-    return _Part(lines, items, work, 3 * _nbytes(items))
+    prepared = [None if item.text is None else prepare(item.text, config) for item in items]
+    packed = pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL)
+    sketches = [None if p is None else p.sketch() for p in prepared]
+    return _CorpusPart(lines, items, packed, sketches, len(packed) + _nbytes(items) // 2)
+
+
+def _unpack(packed: bytes) -> list[Prepared | None]:
+    # Many small objects: unpickled with the garbage collector paused, they load 2-3 times faster.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.loads(packed)  # type: ignore[no-any-return]
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _doc_name(item: _Line, offset: int, name: str) -> str:
+    """A document's name in the report, as the local CLI gives it: its id, else FILE:LINE."""
+    return str(item.id) if item.id is not None else f"{name}:{offset + item.number}"
+
+
+def _block_state(part: _CorpusPart, k: int, offset: int, name: str) -> BlockState:
+    names = [None if s is None else _doc_name(item, offset, name)
+             for item, s in zip(part.items, part.sketches, strict=True)]
+    return BlockState(k, names, part.sketches)
+
+
+def _first_error(part: _CorpusPart | _Part, offset: int) -> tuple[int, str] | None:
+    """The line and problem of the block's first record that is not a document."""
+    for item in part.items:
+        if item.text is None:
+            return offset + item.number, item.error or "no text"
+    return None
+
+
+def _key_table(state: BlockState) -> KeyTable:
+    return state.key_table()
+
+
+_BASE_LOCK = threading.Lock()
+_BASE: dict[str, tuple[tuple[float, int], CorpusIndex]] = {}
+
+
+@contextlib.contextmanager
+def _base_index(path: str | None) -> Iterator[CorpusIndex | None]:
+    """The saved index of an earlier run, loaded once per worker process and
+    used by one task at a time (a decision extends it and takes its additions out)."""
+    if path is None or not os.path.lexists(path):
+        yield None
+        return
+    with _BASE_LOCK:
+        stat = os.stat(path)
+        stamp = (stat.st_mtime, stat.st_size)
+        cached = _BASE.get(path)
+        if cached is None or cached[0] != stamp:
+            _BASE.clear()
+            cached = _BASE[path] = (stamp, CorpusIndex.load(path))
+        yield cached[1]
+
+
+def _key_partition(j: int, partitions: int, index_path: str | None, *tables: KeyTable) -> KeyPartition:
+    with _base_index(index_path) as base:
+        prior = None if base is None else base.lookup.arrays()[0]
+        return KeyPartition(j, partitions, tables, prior)
+
+
+def _key_wave(part: KeyPartition, wave: int, *updates: Updates) -> tuple[KeyPartition, Resolved]:
+    if part.waves != wave:
+        raise RuntimeError("a key partition is out of step (a task ran twice); run the job again")
+    return part, part.wave(updates)
+
+
+def _plan(state: BlockState, wave: int, *resolved: Resolved) -> tuple[BlockState, Plan]:
+    if state.waves != wave:
+        raise RuntimeError("a block is out of step (a task ran twice); run the job again")
+    return state, state.plan(resolved)
+
+
+def _decide(state: BlockState, wave: int, config: Config, index_path: str | None,
+            *published: dict[int, Entry]) -> tuple[BlockState, dict[int, Entry], Updates]:
+    if state.waves != wave:
+        raise RuntimeError("a block is out of step (a task ran twice); run the job again")
+    with _base_index(index_path) as base:
+        out, updates = state.decide(published, config, base)
+    return state, out, updates
+
+
+def _skip_wave(state: BlockState, wave: int) -> BlockState:
+    """A block with nothing ready in this wave moves on to the next."""
+    if state.waves != wave:
+        raise RuntimeError("a block is out of step (a task ran twice); run the job again")
+    state.waves += 1
+    return state
+
+
+def _corpus_results(part: _CorpusPart, state: BlockState) -> tuple[_Part, _Results]:
+    prepared = _unpack(part.packed)
+    results = [None if p is None else p.apply(v) for p, v in zip(prepared, state.verdicts, strict=True)]
+    return _Part(part.lines, part.items, [], 0), _Results(results, 0)
+
+
+def _write_corpus(part: _CorpusPart, state: BlockState, offset: int, k: int, block: Block,
+                  target: _Target) -> RunSummary:
+    return _write(*_corpus_results(part, state), offset, k, block, target)
+
+
+def _entries(state: BlockState) -> list[Entry | None]:
+    return state.entries
+
+
+def _save_index(index_path: str, *entries: list[Entry | None]) -> int:
+    """Save the index the local engine would end with (atomically); the number of sentences in it."""
+    start = CorpusIndex.load(index_path) if os.path.lexists(index_path) else None
+    index = replay_index(start, [e for block in entries for e in block])
+    Path(index_path).parent.mkdir(parents=True, exist_ok=True)
+    index.save(index_path)
+    return len(index)
 
 
 def _nbytes(items: list[_Line]) -> int:
@@ -405,17 +541,6 @@ def _unpickled(data: bytes) -> _FoldInput:
     finally:
         if paused:
             gc.enable()
-
-
-def _fold_input(part: _Part) -> _FoldInput:
-    items = part.items
-    return _FoldInput([i.id for i in items], [i.number for i in items], [i.error for i in items], part.work,
-                      part.nbytes)
-
-
-def _items_of(part: _Part) -> _Part:
-    """The lines of a part without the prepared documents (what writing it needs besides the results)."""
-    return _Part(part.lines, part.items, [], part.nbytes // 3)
 
 
 @dataclass
@@ -489,14 +614,6 @@ def _fold(state: _State, part: _FoldInput, offset: int, name: str | None,
             doc_name = f"record {first + i}" if name is None else f"{name}:{offset + number}"
         results.append(cleaner.process(prepared, doc_name))
     return _State(cleaner, first + len(part.ids)), _Results(results, part.nbytes // 2)
-
-
-def _save(state: _State, index_path: str) -> int:
-    """Save the index of the last state (atomically); the number of sentences in it."""
-    cleaner = state.take()
-    Path(index_path).parent.mkdir(parents=True, exist_ok=True)
-    cleaner.index.save(index_path)
-    return len(cleaner.index)
 
 
 @dataclass
@@ -754,8 +871,8 @@ class _Job:
         self.id_field = id_field
         self.index_path = None if index_path is None else os.path.abspath(index_path)
         self.progress = progress
-        self.state: Any = None  # the future of the corpus state after the last block
-        self.fold_worker = ""
+        self.entries: list[Any] = []  # corpus scope with an index: futures of what each block keeps
+        self.waves = 0  # corpus scope: the number of waves it took
 
     def _temp(self, directory: str) -> str:
         return f"{directory}/.unrepeat-{self.token}"
@@ -781,60 +898,125 @@ class _Job:
                     fs.rm(path, recursive=True)
 
     def _submit_all(self) -> RunSummary:
-        client, target, corpus = self.client, self.target, self.config.scope is Scope.CORPUS
-        nthreads = client.nthreads()
-        threads = sum(nthreads.values()) or 1
-        fold_worker = self.fold_worker = sorted(nthreads)[0]
+        if self.config.scope is Scope.CORPUS:
+            return self._submit_corpus()
+        client, target = self.client, self.target
+        threads = sum(client.nthreads().values()) or 1
         window = 4 * threads + 2  # blocks in flight
         futures: list[Any] = []  # the futures not done yet, cancelled if the job fails
         pending: deque[Any] = deque()  # the write futures, in block order
         summary = RunSummary()
-        state: Any = None
-        if corpus:
-            state = client.submit(_start, self.config, self.index_path, pure=False, workers=[fold_worker],
-                                  allow_other_workers=True, priority=_FOLD_PRIORITY)
-            futures.append(state)
         offset: Any = 0
         previous: Any = None  # the line count of the block before, in the same file
         try:
             for k, block in enumerate(self.blocks):
                 while len(pending) >= window:
                     self._collect(pending.popleft(), summary)
-                work = _prepare_block if corpus else _clean_block
-                part = client.submit(work, block, target.text_field, self.id_field, self.config, pure=False,
-                                     priority=-k)
-                if block.start == 0:
-                    offset = 0
-                elif previous is not None:
-                    offset = client.submit(operator.add, offset, previous, pure=False, priority=_FOLD_PRIORITY)
-                previous = client.submit(_line_count, part, pure=False, priority=_FOLD_PRIORITY)
-                results = None
-                futures += [part, previous] + ([offset] if not isinstance(offset, int) else [])
-                if corpus:
-                    fold_input = client.submit(_fold_input, part, pure=False, priority=_FOLD_PRIORITY)
-                    part = client.submit(_items_of, part, pure=False, priority=_FOLD_PRIORITY)
-                    folded = client.submit(_fold, state, fold_input, offset, block.name, target.skip_errors,
-                                           pure=False, workers=[fold_worker], allow_other_workers=True,
-                                           priority=_FOLD_PRIORITY)
-                    state = client.submit(operator.getitem, folded, 0, pure=False, priority=_FOLD_PRIORITY)
-                    results = client.submit(operator.getitem, folded, 1, pure=False, priority=_FOLD_PRIORITY)
-                    futures += [fold_input, part, folded, state, results]
-                written = client.submit(_write, part, results, offset, k, block, target, pure=False,
+                part = client.submit(_clean_block, block, target.text_field, self.id_field, self.config,
+                                     pure=False, priority=-k)
+                offset, previous = self._offset(block, offset, previous, part)
+                written = client.submit(_write, part, None, offset, k, block, target, pure=False,
                                         priority=_WRITE_PRIORITY)
-                futures.append(written)
+                futures += [part, previous, written] + ([offset] if not isinstance(offset, int) else [])
                 pending.append(written)
                 # Forget what later tasks hold on to; the scheduler keeps it as long as they need it.
-                del part, results, written
-                if corpus:
-                    del fold_input, folded
+                del part, written
                 futures = [f for f in futures if not f.done()]
             while pending:
                 self._collect(pending.popleft(), summary)
         except BaseException:
-            client.cancel([f for f in [*futures, state] if f is not None])
+            client.cancel(futures)
             raise
-        self.state = state
         return summary
+
+    def _offset(self, block: Block, offset: Any, previous: Any, part: Any) -> tuple[Any, Any]:
+        """The line number a block starts after (a future, or 0 for a file's first block), and its line count."""
+        if block.start == 0:
+            offset = 0
+        elif previous is not None:
+            offset = self.client.submit(operator.add, offset, previous, pure=False, priority=_FOLD_PRIORITY)
+        return offset, self.client.submit(_line_count, part, pure=False, priority=_FOLD_PRIORITY)
+
+    def _submit_corpus(self) -> RunSummary:
+        """Corpus scope: prepare every block, decide in waves (`unrepeat.waves`), then write."""
+        client, target, config = self.client, self.target, self.config
+        submit = functools.partial(client.submit, pure=False)
+        partitions = max(1, sum(client.nthreads().values()))
+        futures: list[Any] = []
+        try:
+            parts, offsets, states = [], [], []
+            offset: Any = 0
+            previous: Any = None
+            for k, block in enumerate(self.blocks):
+                part = submit(_prepare_block, block, target.text_field, self.id_field, config, priority=-k)
+                offset, previous = self._offset(block, offset, previous, part)
+                parts.append(part)
+                offsets.append(offset)
+                states.append(submit(_block_state, part, k, offset, block.name))
+                futures += [part, previous, states[-1]]
+            if not target.skip_errors:
+                errors = [submit(_first_error, part, offset) for part, offset in zip(parts, offsets, strict=True)]
+                futures += errors
+                for k, error in enumerate(errors):  # the first bad line in input order, as the local CLI
+                    if (found := error.result()) is not None:
+                        raise InputError(self.blocks[k].name, found[1], found[0])
+            tables = [submit(_key_table, state) for state in states]
+            keyparts = [submit(_key_partition, j, partitions, self.index_path, *tables) for j in range(partitions)]
+            futures += tables + keyparts
+            states = self._waves(states, keyparts, futures)
+            summary = RunSummary()
+            written = [submit(_write_corpus, part, state, offset, k, block, target, priority=_WRITE_PRIORITY)
+                       for k, (part, state, offset, block) in enumerate(zip(parts, states, offsets, self.blocks,
+                                                                            strict=True))]
+            futures += written
+            if self.index_path is not None:
+                self.entries = [submit(_entries, state) for state in states]
+            del parts, tables, keyparts
+            for w in written:
+                self._collect(w, summary)
+        except BaseException:
+            client.cancel(futures)
+            raise
+        return summary
+
+    def _waves(self, states: list[Any], keyparts: list[Any], futures: list[Any]) -> list[Any]:
+        """Decide every document (see `unrepeat.waves`); the final block states."""
+        client, config = self.client, self.config
+        submit = functools.partial(client.submit, pure=False, priority=_FOLD_PRIORITY)
+        published: list[list[tuple[np.ndarray, Any]]] = [[] for _ in states]  # per block: (gids, entries)
+        updates: list[Any] = []
+        open_blocks = list(range(len(states)))
+        wave = 0
+        while open_blocks:
+            stepped = [submit(_key_wave, kp, wave, *updates) for kp in keyparts]
+            keyparts = [submit(operator.getitem, s, 0) for s in stepped]
+            resolved = [submit(operator.getitem, s, 1) for s in stepped]
+            planned = {k: submit(_plan, states[k], wave, *resolved) for k in open_blocks}
+            for k, p in planned.items():
+                states[k] = submit(operator.getitem, p, 0)
+            plans = client.gather({k: submit(operator.getitem, p, 1) for k, p in planned.items()})
+            updates, still_open = [], []
+            for k in open_blocks:
+                plan: Plan = plans[k]
+                if len(plan.ready):
+                    needed = plan.holders
+                    deps = []
+                    for b in np.unique(needed >> GID_SHIFT).tolist():
+                        wanted = needed[(needed >> GID_SHIFT) == b]
+                        deps += [entries for gids, entries in published[b] if np.isin(gids, wanted).any()]
+                    decided = submit(_decide, states[k], wave, config, self.index_path, *deps)
+                    states[k] = submit(operator.getitem, decided, 0)
+                    published[k].append((plan.ready, submit(operator.getitem, decided, 1)))
+                    updates.append(submit(operator.getitem, decided, 2))
+                else:
+                    states[k] = submit(_skip_wave, states[k], wave)
+                if plan.undecided:
+                    still_open.append(k)
+            open_blocks = still_open
+            futures[:] = [f for f in futures if not f.done()] + keyparts + states + updates
+            wave += 1
+        self.waves = wave
+        return states
 
     def _collect(self, written: Any, summary: RunSummary) -> None:
         summary.merge(written.result())
@@ -858,8 +1040,7 @@ class _Job:
                 if _PART.fullmatch(base) and base not in names:
                     fs.rm(path)
         if self.index_path is not None:
-            self.client.submit(_save, self.state, self.index_path, pure=False, workers=[self.fold_worker],
-                               allow_other_workers=True).result()
+            self.client.submit(_save_index, self.index_path, *self.entries, pure=False).result()
 
 
 # ------------------------------------------------------- Dask collections

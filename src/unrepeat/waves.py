@@ -1,0 +1,319 @@
+"""Corpus scope without a fold: the local engine's decisions, in waves.
+
+`unrepeat.corpus.CorpusCleaner` decides documents one after another: a
+sentence goes when it copies a sentence *kept* by an earlier document. A
+document's decision needs only the documents that hold the first kept copy
+of one of its sentences (its *holders*): the lookup finds them, and runs
+extend only within them. So documents can be decided in any order that
+decides a document after the documents its decision reads. This module
+finds such an order, many documents at a time, as a shuffle:
+
+- Every document's sentence keys (`unrepeat.corpus.key_hash`) go to the key
+  partition of their hash (`KeyPartition`). There, the occurrences of a key
+  are ordered by document. An occurrence is *resolved* once every earlier
+  occurrence up to the first one its document kept is decided: its holder
+  is then that document (or none: nothing earlier kept the key).
+- A document whose keys are all resolved is *ready* (`BlockState.plan`). It
+  is decided (`BlockState.decide`) against an index holding only its
+  holders, in input order, which answers every lookup and every run as the
+  whole index would (the first kept copy of each of its keys is in a
+  holder; neighbours of a match are in the same holder). What it keeps goes
+  back to the key partitions, which resolve the next occurrences.
+
+Each round (a *wave*) decides every ready document; the first undecided
+document is always ready, so the waves end. The verdicts are the fold's,
+whatever the number of partitions or blocks (`decide_all` runs the waves in
+one process; `unrepeat.dask` runs them on a cluster). A saved index from an
+earlier run sits in front of every holder index, as in the fold, and its
+keys resolve at once.
+
+A document is named by a *gid*, ``block << 32 | position in block``:
+sorting gids sorts documents in input order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from .config import Config
+from .corpus import NOTHING, CorpusCleaner, CorpusIndex, Sketch, Verdict
+
+GID_SHIFT = 32
+_LOW = (1 << GID_SHIFT) - 1
+_NONE = -1  # no holder
+
+#: What a decided document keeps, as later documents compare with it: its
+#: name, and the spans, key hashes and simhashes of the sentences it kept.
+Entry = tuple[str, list[tuple[int, int]], list[int], np.ndarray]
+
+
+def gid(block: int, position: int) -> int:
+    """The global id of a document: sorting gids sorts documents in input order."""
+    return (block << GID_SHIFT) | position
+
+
+class KeyTable(NamedTuple):
+    """Sentence keys of documents: one row per (document, distinct key),
+    sorted by gid then key."""
+
+    keys: np.ndarray  # uint64
+    gids: np.ndarray  # int64
+
+
+class Updates(NamedTuple):
+    """What documents decided in a wave kept: rows as in their `KeyTable`,
+    and whether the document kept a sentence with that key."""
+
+    gids: np.ndarray
+    keys: np.ndarray
+    kept: np.ndarray  # bool
+
+
+class Resolved(NamedTuple):
+    """Occurrences resolved in a wave: the document (sorted) and its holder
+    for that key (`_NONE`: no earlier document kept it, or a saved index does)."""
+
+    gids: np.ndarray
+    holders: np.ndarray
+
+
+def _partition_of(keys: np.ndarray, partitions: int) -> np.ndarray:
+    return (keys % np.uint64(partitions)).astype(np.int64)
+
+
+def _ranges(sorted_values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Positions in ``sorted_values`` of every element equal to one of ``wanted`` (sorted), in order."""
+    lo = np.searchsorted(sorted_values, wanted, "left")
+    hi = np.searchsorted(sorted_values, wanted, "right")
+    lengths = hi - lo
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.repeat(lo - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return starts + np.arange(total)
+
+
+class KeyPartition:
+    """The occurrences of the keys of one partition, and which are resolved."""
+
+    def __init__(self, part: int, partitions: int, tables: Sequence[KeyTable],
+                 prior_keys: np.ndarray | None = None) -> None:
+        self.part, self.partitions = part, partitions
+        mine = [_partition_of(t.keys, partitions) == part for t in tables]
+        # Rows in table order (by gid, then key): how updates arrive.
+        self.row_gids = np.concatenate([t.gids[m] for t, m in zip(tables, mine, strict=True)] +
+                                       [np.zeros(0, np.int64)])
+        self.row_keys = np.concatenate([t.keys[m] for t, m in zip(tables, mine, strict=True)] +
+                                       [np.zeros(0, np.uint64)])
+        self.status = np.zeros(len(self.row_gids), dtype=np.int8)  # 0 undecided, 1 gone, 2 kept
+        order = np.lexsort((self.row_gids, self.row_keys))
+        # The occurrences still to resolve, by key then gid, as rows; whole keys only.
+        self.active = order
+        self.prior = (np.isin(self.row_keys[order], prior_keys) if prior_keys is not None and len(prior_keys)
+                      else np.zeros(len(order), dtype=bool))
+        self.resolved = np.zeros(len(self.row_gids), dtype=bool)
+        self.waves = 0
+
+    def __len__(self) -> int:
+        return len(self.row_gids)
+
+    def wave(self, updates: Sequence[Updates]) -> Resolved:
+        """Take what the last wave decided; the occurrences resolved now."""
+        for u in updates:
+            mine = _partition_of(u.keys, self.partitions) == self.part
+            if not mine.any():
+                continue
+            gids, keys, kept = u.gids[mine], u.keys[mine], u.kept[mine]
+            rows = _ranges(self.row_gids, np.unique(gids))
+            if len(rows) != len(gids) or not np.array_equal(self.row_keys[rows], keys):
+                raise RuntimeError("a wave's updates do not match the key table (a task ran twice?)")
+            self.status[rows] = np.where(kept, 2, 1)
+        self.waves += 1
+        active, prior = self.active, self.prior
+        n = len(active)
+        if not n:
+            return Resolved(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        keys = self.row_keys[active]
+        is_start = np.concatenate([[True], keys[1:] != keys[:-1]])
+        starts = np.flatnonzero(is_start)
+        group = np.cumsum(is_start) - 1
+        status = self.status[active]
+        at = np.arange(n)
+        first_kept = np.minimum.reduceat(np.where(status == 2, at, n), starts)[group]
+        first_open = np.minimum.reduceat(np.where(status == 0, at, n), starts)[group]
+        new = (status == 0) & ~self.resolved[active] & (prior | (first_kept < first_open) | (at == first_open))
+        gids = self.row_gids[active]
+        holders = np.where(prior | (first_kept >= at), _NONE, gids[np.minimum(first_kept, n - 1)])
+        self.resolved[active[new]] = True
+        out_gids, out_holders = gids[new], holders[new]
+        # Keys whose every occurrence is resolved need nothing more.
+        keep = (np.maximum.reduceat((~self.resolved[active]).astype(np.int8), starts) > 0)[group]
+        self.active, self.prior = active[keep], prior[keep]
+        order = np.argsort(out_gids, kind="stable")
+        return Resolved(out_gids[order], out_holders[order])
+
+
+class Plan(NamedTuple):
+    """The documents of a block that are ready, and the holders they need."""
+
+    ready: np.ndarray  # gids, sorted
+    holders: np.ndarray  # gids, sorted, unique
+    undecided: int  # documents neither decided nor ready
+
+
+class BlockState:
+    """The documents of one block on their way through the waves."""
+
+    def __init__(self, block: int, names: Sequence[str | None], sketches: Sequence[Sketch | None]) -> None:
+        self.block = block
+        self.names = list(names)
+        self.sketches = list(sketches)
+        n = len(self.sketches)
+        self.keys = [np.zeros(0, np.uint64) if s is None else np.unique(np.asarray(s.hashes, dtype=np.uint64))
+                     for s in self.sketches]
+        self.unresolved = np.array([len(k) for k in self.keys], dtype=np.int64)
+        self.decided = np.array([s is None for s in self.sketches], dtype=bool)
+        self.verdicts: list[Verdict | None] = [None] * n
+        self.entries: list[Entry | None] = [None] * n
+        self._held_docs = np.zeros(0, np.int64)  # resolved occurrences with a holder: document, holder gid
+        self._held_gids = np.zeros(0, np.int64)
+        self._ready = np.zeros(0, np.int64)
+        self.waves = 0
+
+    def key_table(self) -> KeyTable:
+        keys = [k for k, s in zip(self.keys, self.sketches, strict=True) if s is not None]
+        gids = [np.full(len(k), gid(self.block, i), dtype=np.int64)
+                for i, (k, s) in enumerate(zip(self.keys, self.sketches, strict=True)) if s is not None]
+        return KeyTable(np.concatenate(keys + [np.zeros(0, np.uint64)]), np.concatenate(gids + [np.zeros(0, np.int64)]))
+
+    def plan(self, resolved: Sequence[Resolved]) -> Plan:
+        """Count the occurrences resolved in this wave; the documents now ready."""
+        lo_gid, hi_gid = gid(self.block, 0), gid(self.block + 1, 0)
+        docs, held = [self._held_docs], [self._held_gids]
+        for r in resolved:
+            lo, hi = np.searchsorted(r.gids, [lo_gid, hi_gid])
+            if lo == hi:
+                continue
+            local = r.gids[lo:hi] & _LOW
+            self.unresolved -= np.bincount(local, minlength=len(self.unresolved))
+            with_holder = r.holders[lo:hi] != _NONE
+            docs.append(local[with_holder])
+            held.append(r.holders[lo:hi][with_holder])
+        held_docs, held_gids = np.concatenate(docs), np.concatenate(held)
+        ready = np.flatnonzero(~self.decided & (self.unresolved == 0))
+        self._ready = ready
+        take = np.isin(held_docs, ready)
+        self._held_docs, self._held_gids = held_docs, held_gids
+        return Plan(gid(self.block, 0) + ready, np.unique(held_gids[take]), int((~self.decided).sum()) - len(ready))
+
+    def decide(self, published: Sequence[dict[int, Entry]], config: Config,
+               base: CorpusIndex | None = None) -> tuple[dict[int, Entry], Updates]:
+        """Decide the ready documents against their holders (in ``published``);
+        what they keep, for later documents and for the key partitions."""
+        table: dict[int, Entry] = {}
+        for p in published:
+            table.update(p)
+        ready = self._ready
+        take = np.isin(self._held_docs, ready)
+        order = np.lexsort((self._held_gids[take], self._held_docs[take]))
+        held_docs, held_gids = self._held_docs[take][order], self._held_gids[take][order]
+        self._held_docs, self._held_gids = self._held_docs[~take], self._held_gids[~take]
+        bounds = np.searchsorted(held_docs, ready, "left"), np.searchsorted(held_docs, ready, "right")
+        out: dict[int, Entry] = {}
+        upd_gids, upd_keys, upd_kept = [], [], []
+        for i, lo, hi in zip(ready.tolist(), bounds[0].tolist(), bounds[1].tolist(), strict=True):
+            sketch, name = self.sketches[i], self.names[i]
+            assert sketch is not None and name is not None
+            holders = np.unique(held_gids[lo:hi]).tolist()
+            if holders or base is not None:
+                index = base if base is not None else CorpusIndex()
+                mark = index.mark()
+                for h in holders:
+                    h_name, h_spans, h_hashes, h_fps = table[h]
+                    index.add_document(h_name, h_spans, h_hashes, h_fps, index.lookup.find(h_hashes))
+                verdict = CorpusCleaner(config, index).decide(sketch, name)
+                index.rollback(mark)
+            else:
+                verdict = NOTHING
+            remaining = [p for p in range(len(sketch.hashes)) if p not in verdict.removed]
+            fps = sketch.fingerprints
+            entry = (name, [sketch.spans[p] for p in remaining], [sketch.hashes[p] for p in remaining],
+                     fps[remaining] if len(fps) else fps)
+            self.verdicts[i], self.entries[i] = verdict, entry
+            g = gid(self.block, i)
+            out[g] = entry
+            keys = self.keys[i]
+            upd_gids.append(np.full(len(keys), g, dtype=np.int64))
+            upd_keys.append(keys)
+            upd_kept.append(np.isin(keys, np.asarray(entry[2], dtype=np.uint64)))
+        self.decided[ready] = True
+        self._ready = np.zeros(0, np.int64)
+        self.waves += 1
+        updates = Updates(np.concatenate(upd_gids + [np.zeros(0, np.int64)]),
+                          np.concatenate(upd_keys + [np.zeros(0, np.uint64)]),
+                          np.concatenate(upd_kept + [np.zeros(0, bool)]))
+        return out, updates
+
+    @property
+    def done(self) -> bool:
+        return bool(self.decided.all())
+
+    def __sizeof__(self) -> int:  # for Dask's memory accounting
+        sentences = sum(len(s.hashes) for s in self.sketches if s is not None)
+        return 120 * sentences + 300 * len(self.sketches) + 1000
+
+
+def replay_index(base: CorpusIndex | None, entries: Sequence[Entry | None]) -> CorpusIndex:
+    """The index the fold ends with: ``base`` (or a new one) and every document's
+    kept sentences, in input order."""
+    index = base if base is not None else CorpusIndex()
+    for entry in entries:
+        if entry is not None:
+            name, spans, hashes, fps = entry
+            index.add_document(name, spans, hashes, fps, index.lookup.find(hashes))
+    return index
+
+
+class Outcome(NamedTuple):
+    """What `decide_all` found: per block, per document, the verdict and what it keeps."""
+
+    verdicts: list[list[Verdict | None]]
+    entries: list[list[Entry | None]]
+    waves: int
+
+
+def decide_all(blocks: Sequence[Sequence[tuple[str, Sketch] | None]], config: Config | None = None,
+               base: CorpusIndex | None = None, partitions: int = 4) -> Outcome:
+    """Run the waves in this process: the verdicts are the fold's (`CorpusCleaner.decide` in order).
+
+    ``blocks``: per block, per document its name and sketch (None: a line
+    that is no document). ``base``: a saved index, used in place and left
+    as it was.
+    """
+    config = config or Config(scope="corpus")
+    states = [BlockState(k, [d[0] if d else None for d in docs], [d[1] if d else None for d in docs])
+              for k, docs in enumerate(blocks)]
+    tables = [s.key_table() for s in states]
+    prior = base.lookup.arrays()[0] if base is not None else None
+    keyparts = [KeyPartition(j, partitions, tables, prior) for j in range(partitions)]
+    published: dict[int, Entry] = {}
+    updates: list[Updates] = []
+    waves = 0
+    while not all(s.done for s in states):
+        resolved = [kp.wave(updates) for kp in keyparts]
+        updates = []
+        waves += 1
+        for s in states:
+            s.plan(resolved)
+        for s in states:
+            out, upd = s.decide([published], config, base)
+            updates.append(upd)
+            published.update(out)
+    return Outcome([s.verdicts for s in states], [s.entries for s in states], waves)
+
+
+__all__ = ["BlockState", "Entry", "KeyPartition", "KeyTable", "Outcome", "Plan", "Resolved", "Updates",
+           "decide_all", "gid", "replay_index"]
