@@ -104,7 +104,8 @@ def dask_run(corpus: Path, out: Path, workers: int, config: Config, block_size: 
         finished = time.perf_counter()
     done.set()
     sampler.join()
-    return ready - started, finished - ready, peak, summary.parts, summary.line()
+    waves = f"; {summary.waves} waves" if summary.waves else ""
+    return ready - started, finished - ready, peak, summary.parts, summary.line() + waves
 
 
 def _warm_up() -> None:

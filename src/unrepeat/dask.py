@@ -21,37 +21,37 @@ How the work is split:
   the blocks before it in the same file, so no file is read twice.
 - Document scope: a map over blocks; each block is read, cleaned and
   written by the worker that holds it.
-- Corpus scope: the expensive per-document part, `unrepeat.corpus.prepare`
-  (normalization, segmentation, collapse within the document, fingerprints:
-  about 92 % of the time on the generated corpus), runs on all workers in
-  parallel. The decisions against earlier documents are the local engine's
-  own fold, `CorpusCleaner.process`, applied in input order: a chain of
-  tasks, one per block, each taking the corpus state (the `CorpusIndex` of
-  every sentence kept so far) from the task before it and returning the new
-  state and the block's results. The chain is kept on one worker (the state
-  never travels) and runs ahead of the preparation of later blocks; writing
-  each block is again parallel.
+- Corpus scope, in three steps:
 
-What this is not: the issue sketches the cross-document step as a shuffle
-of the passage fingerprints over block-permutation keys (the keys of
-`unrepeat.index`), candidate pairs verified, the rule applied within each
-candidate group in global order. That does not give the local engine's
-output, because the local rule is not a function of a candidate group: a
-sentence goes only when it copies a sentence *kept* earlier, and whether that
-earlier sentence was kept depends on the decisions about its own document,
-which depend on other groups (a passage is a run of two or more sentences of
-one document, copied from one earlier document, edited neighbours included,
-and a document left with nothing of its own becomes a duplicate). Decisions
-chain through the corpus; a shuffle can compute them only for a rule in which
-each group decides alone, e.g. "every copy after the first occurrence goes,
-whether or not that occurrence survived", which removes other spans than the
-local engine. So the heavy work here is distributed and the order-dependent
-decisions stay a fold, which is what makes the output byte-identical. The
-costs: the fold runs at the speed of one core (about 18 MB/s of input on the
-generated corpus, against about 1.5 MB/s per core for the preparation), so
-corpus scope stops scaling near a dozen workers; and the state must fit in
-the memory of the worker that holds it (about 0.3 bytes per input byte on the
-generated corpus, e.g. 300 GB for 1 TB).
+  1. Every block is read and prepared (`unrepeat.corpus.prepare`:
+     normalization, segmentation, collapse within the document,
+     fingerprints; about 90 % of the work) on the worker that reads it; the
+     prepared documents stay there, pickled, with their sketches (key
+     hashes, simhashes, spans: a few numbers per sentence).
+  2. The decisions against earlier documents are made in waves
+     (`unrepeat.waves`): the sentence keys of every document are shuffled to
+     key partitions, one per worker thread, which find for each occurrence
+     the earlier document holding the first kept copy (its holder) once the
+     documents before it are decided; a document whose keys are all
+     resolved is decided on its block's worker against an index of its
+     holders only, whose sketches travel to it. What it keeps goes back to
+     the key partitions, which resolve the next occurrences. Each wave
+     decides every document that is ready, in all blocks at once. The
+     verdicts are those of the local engine's fold (`CorpusCleaner`), in any
+     split, and no worker holds the whole index.
+  3. Every block applies its verdicts and writes its part (the "second
+     pass" over the documents).
+
+  The number of waves is the length of the longest chain of documents
+  deciding on each other (35 for the first 20 MB of the generated crawl);
+  each costs a round of small tasks. A `CorpusIndex` saved by an earlier run
+  (``index_path``) is loaded once per worker process and put in front of
+  every holder index; the new one is replayed from what each document kept
+  and saved at the end, identical to the local engine's.
+
+`clean`, on a Dask collection, must stay lazy, and waves need a look at each
+wave's results before the next is sent, so there the corpus decisions are
+the fold itself: a chain of tasks through the partitions in order.
 
 Writing is atomic per job: parts go to a hidden temporary directory beside
 the output (``.unrepeat-XXXXXXXX``) and are renamed into place only once
@@ -100,13 +100,13 @@ import zstandard
 
 from .collapse import clean as clean_text
 from .config import Config, Scope
-from .corpus import CorpusCleaner, CorpusIndex, Prepared, Sketch, prepare
+from .corpus import CorpusCleaner, CorpusIndex, Prepared, Sketch, Verdict, prepare
 from .io import (
     Format, InputError, OutputError, Prefixed, compression, find_inputs, format_of, json_bytes, parse_line,
 )
 from .records import text_of
 from .report import CleanResult, Summary
-from .waves import GID_SHIFT, BlockState, Entry, KeyPartition, KeyTable, Plan, Resolved, Updates, replay_index
+from .waves import BlockState, Entry, KeyPartition, KeyTable, Plan, Resolved, Updates, gid, replay_index
 
 if TYPE_CHECKING:
     import dask.bag
@@ -136,7 +136,7 @@ _HEAD_BYTES = 8192  # looked at to tell text from binary, as `unrepeat.io` does
 _BINARY_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
 _BOM_UTF8 = b"\xef\xbb\xbf"
 _READ_ERRORS = (OSError, EOFError, zstandard.ZstdError)
-_FOLD_PRIORITY = 100  # the fold is the critical path: it runs before anything else queued on its worker
+_FOLD_PRIORITY = 100  # small tasks on the critical path (line offsets, the waves, the fold): first in line
 _WRITE_PRIORITY = 50  # writing a part frees its memory
 _NEEDS_DASK = 'the Dask engine needs dask and distributed: pip install "unrepeat[dask]"'
 
@@ -407,10 +407,22 @@ def _doc_name(item: _Line, offset: int, name: str) -> str:
     return str(item.id) if item.id is not None else f"{name}:{offset + item.number}"
 
 
-def _block_state(part: _CorpusPart, k: int, offset: int, name: str) -> BlockState:
+def _block_docs(part: _CorpusPart, k: int, offset: int, name: str) -> BlockState:
+    """A block's documents for the waves: gids, names (as the local CLI names them) and sketches."""
     names = [None if s is None else _doc_name(item, offset, name)
              for item, s in zip(part.items, part.sketches, strict=True)]
-    return BlockState(k, names, part.sketches)
+    return BlockState([gid(k, i) for i in range(len(names))], names, part.sketches)
+
+
+def _shard(*blocks: BlockState) -> BlockState:
+    """The documents of several blocks, decided by one task per wave."""
+    return BlockState(np.concatenate([b.gids for b in blocks] + [np.zeros(0, np.int64)]),
+                      [n for b in blocks for n in b.names], [s for b in blocks for s in b.sketches])
+
+
+def _verdicts_of(shard: BlockState, k: int) -> list[Verdict | None]:
+    lo, hi = np.searchsorted(shard.gids, [gid(k, 0), gid(k + 1, 0)])
+    return shard.verdicts[lo:hi]
 
 
 def _first_error(part: _CorpusPart | _Part, offset: int) -> tuple[int, str] | None:
@@ -474,32 +486,31 @@ def _decide(state: BlockState, wave: int, config: Config, index_path: str | None
 
 
 def _skip_wave(state: BlockState, wave: int) -> BlockState:
-    """A block with nothing ready in this wave moves on to the next."""
+    """A shard with nothing ready in this wave moves on to the next."""
     if state.waves != wave:
         raise RuntimeError("a block is out of step (a task ran twice); run the job again")
-    state.waves += 1
+    state.skip()
     return state
 
 
-def _corpus_results(part: _CorpusPart, state: BlockState) -> tuple[_Part, _Results]:
-    prepared = _unpack(part.packed)
-    results = [None if p is None else p.apply(v) for p, v in zip(prepared, state.verdicts, strict=True)]
-    return _Part(part.lines, part.items, [], 0), _Results(results, 0)
-
-
-def _write_corpus(part: _CorpusPart, state: BlockState, offset: int, k: int, block: Block,
+def _write_corpus(part: _CorpusPart, verdicts: list[Verdict | None], offset: int, k: int, block: Block,
                   target: _Target) -> RunSummary:
-    return _write(*_corpus_results(part, state), offset, k, block, target)
+    """Apply a block's verdicts to its prepared documents and write its part."""
+    prepared = _unpack(part.packed)
+    results = [None if p is None else p.apply(v) for p, v in zip(prepared, verdicts, strict=True)]
+    return _write(_Part(part.lines, part.items, [], 0), _Results(results, 0), offset, k, block, target)
 
 
-def _entries(state: BlockState) -> list[Entry | None]:
-    return state.entries
+def _entries(state: BlockState) -> tuple[np.ndarray, list[Entry | None]]:
+    return state.gids, state.entries
 
 
-def _save_index(index_path: str, *entries: list[Entry | None]) -> int:
+def _save_index(index_path: str, *shards: tuple[np.ndarray, list[Entry | None]]) -> int:
     """Save the index the local engine would end with (atomically); the number of sentences in it."""
     start = CorpusIndex.load(index_path) if os.path.lexists(index_path) else None
-    index = replay_index(start, [e for block in entries for e in block])
+    gids = np.concatenate([g for g, _ in shards] + [np.zeros(0, np.int64)])
+    entries = [e for _, block in shards for e in block]
+    index = replay_index(start, [entries[i] for i in np.argsort(gids, kind="stable").tolist()])
     Path(index_path).parent.mkdir(parents=True, exist_ok=True)
     index.save(index_path)
     return len(index)
@@ -623,6 +634,7 @@ class RunSummary(Summary):
     parts: int = 0  #: output parts written
     warnings: list[str] = field(default_factory=list)  #: as the local CLI words them, in input order
     more_warnings: int = 0  #: warnings beyond the first `MAX_WARNINGS`, not kept
+    waves: int = 0  #: corpus scope: rounds of decisions it took (see `unrepeat.waves`)
 
     def merge(self, other: RunSummary) -> None:
         for f in ("documents", "bytes_in", "bytes_out", "skipped", "invalid_utf8", "duplicates", "dropped", "parts",
@@ -941,10 +953,10 @@ class _Job:
         """Corpus scope: prepare every block, decide in waves (`unrepeat.waves`), then write."""
         client, target, config = self.client, self.target, self.config
         submit = functools.partial(client.submit, pure=False)
-        partitions = max(1, sum(client.nthreads().values()))
+        threads = max(1, sum(client.nthreads().values()))
         futures: list[Any] = []
         try:
-            parts, offsets, states = [], [], []
+            parts, offsets, docs = [], [], []
             offset: Any = 0
             previous: Any = None
             for k, block in enumerate(self.blocks):
@@ -952,25 +964,30 @@ class _Job:
                 offset, previous = self._offset(block, offset, previous, part)
                 parts.append(part)
                 offsets.append(offset)
-                states.append(submit(_block_state, part, k, offset, block.name))
-                futures += [part, previous, states[-1]]
+                docs.append(submit(_block_docs, part, k, offset, block.name))
+                futures += [part, previous, docs[-1]]
             if not target.skip_errors:
                 errors = [submit(_first_error, part, offset) for part, offset in zip(parts, offsets, strict=True)]
                 futures += errors
                 for k, error in enumerate(errors):  # the first bad line in input order, as the local CLI
                     if (found := error.result()) is not None:
                         raise InputError(self.blocks[k].name, found[1], found[0])
-            tables = [submit(_key_table, state) for state in states]
-            keyparts = [submit(_key_partition, j, partitions, self.index_path, *tables) for j in range(partitions)]
-            futures += tables + keyparts
-            states = self._waves(states, keyparts, futures)
-            summary = RunSummary()
-            written = [submit(_write_corpus, part, state, offset, k, block, target, priority=_WRITE_PRIORITY)
-                       for k, (part, state, offset, block) in enumerate(zip(parts, states, offsets, self.blocks,
-                                                                            strict=True))]
+            # One shard of documents per worker thread (blocks dealt round-robin), one key partition too.
+            shards = [submit(_shard, *docs[s::threads]) for s in range(min(threads, len(docs)))]
+            tables = [submit(_key_table, shard) for shard in shards]
+            keyparts = [submit(_key_partition, j, threads, self.index_path, *tables) for j in range(threads)]
+            futures += shards + tables + keyparts
+            del docs
+            shards = self._waves(shards, keyparts, futures)
+            summary = RunSummary(waves=self.waves)
+            written = []
+            for k, (part, offset, block) in enumerate(zip(parts, offsets, self.blocks, strict=True)):
+                verdicts = submit(_verdicts_of, shards[k % len(shards)], k, priority=_WRITE_PRIORITY)
+                written.append(submit(_write_corpus, part, verdicts, offset, k, block, target,
+                                      priority=_WRITE_PRIORITY))
             futures += written
             if self.index_path is not None:
-                self.entries = [submit(_entries, state) for state in states]
+                self.entries = [submit(_entries, shard) for shard in shards]
             del parts, tables, keyparts
             for w in written:
                 self._collect(w, summary)
@@ -980,30 +997,27 @@ class _Job:
         return summary
 
     def _waves(self, states: list[Any], keyparts: list[Any], futures: list[Any]) -> list[Any]:
-        """Decide every document (see `unrepeat.waves`); the final block states."""
+        """Decide every document (see `unrepeat.waves`); the final shard states."""
         client, config = self.client, self.config
         submit = functools.partial(client.submit, pure=False, priority=_FOLD_PRIORITY)
-        published: list[list[tuple[np.ndarray, Any]]] = [[] for _ in states]  # per block: (gids, entries)
+        published: list[list[tuple[np.ndarray, Any]]] = [[] for _ in states]  # per shard: (gids, entries)
         updates: list[Any] = []
-        open_blocks = list(range(len(states)))
+        open_shards = list(range(len(states)))
         wave = 0
-        while open_blocks:
+        while open_shards:
             stepped = [submit(_key_wave, kp, wave, *updates) for kp in keyparts]
             keyparts = [submit(operator.getitem, s, 0) for s in stepped]
             resolved = [submit(operator.getitem, s, 1) for s in stepped]
-            planned = {k: submit(_plan, states[k], wave, *resolved) for k in open_blocks}
+            planned = {k: submit(_plan, states[k], wave, *resolved) for k in open_shards}
             for k, p in planned.items():
                 states[k] = submit(operator.getitem, p, 0)
             plans = client.gather({k: submit(operator.getitem, p, 1) for k, p in planned.items()})
             updates, still_open = [], []
-            for k in open_blocks:
+            for k in open_shards:
                 plan: Plan = plans[k]
                 if len(plan.ready):
-                    needed = plan.holders
-                    deps = []
-                    for b in np.unique(needed >> GID_SHIFT).tolist():
-                        wanted = needed[(needed >> GID_SHIFT) == b]
-                        deps += [entries for gids, entries in published[b] if np.isin(gids, wanted).any()]
+                    deps = [entries for shard in published for gids, entries in shard
+                            if np.isin(gids, plan.holders).any()]
                     decided = submit(_decide, states[k], wave, config, self.index_path, *deps)
                     states[k] = submit(operator.getitem, decided, 0)
                     published[k].append((plan.ready, submit(operator.getitem, decided, 1)))
@@ -1012,7 +1026,7 @@ class _Job:
                     states[k] = submit(_skip_wave, states[k], wave)
                 if plan.undecided:
                     still_open.append(k)
-            open_blocks = still_open
+            open_shards = still_open
             futures[:] = [f for f in futures if not f.done()] + keyparts + states + updates
             wave += 1
         self.waves = wave
@@ -1066,7 +1080,8 @@ def clean(
     without one. ``scope`` overrides ``config.scope``.
 
     In corpus scope the decisions are a chain of tasks through the
-    partitions in order (see the module docstring). Compute both results
+    partitions in order (the fold; see the module docstring: `run` decides
+    in waves). Compute both results
     together (``dask.compute(cleaned, reports)``) or persist one first, so
     the records are cleaned once.
 

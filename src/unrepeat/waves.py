@@ -39,7 +39,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .config import Config
-from .corpus import NOTHING, CorpusCleaner, CorpusIndex, Sketch, Verdict
+from .corpus import CorpusCleaner, CorpusIndex, Sketch, Verdict
 
 GID_SHIFT = 32
 _LOW = (1 << GID_SHIFT) - 1
@@ -103,11 +103,11 @@ class KeyPartition:
                  prior_keys: np.ndarray | None = None) -> None:
         self.part, self.partitions = part, partitions
         mine = [_partition_of(t.keys, partitions) == part for t in tables]
-        # Rows in table order (by gid, then key): how updates arrive.
-        self.row_gids = np.concatenate([t.gids[m] for t, m in zip(tables, mine, strict=True)] +
-                                       [np.zeros(0, np.int64)])
-        self.row_keys = np.concatenate([t.keys[m] for t, m in zip(tables, mine, strict=True)] +
-                                       [np.zeros(0, np.uint64)])
+        gids = np.concatenate([t.gids[m] for t, m in zip(tables, mine, strict=True)] + [np.zeros(0, np.int64)])
+        keys = np.concatenate([t.keys[m] for t, m in zip(tables, mine, strict=True)] + [np.zeros(0, np.uint64)])
+        rows = np.lexsort((keys, gids))
+        # Rows by gid, then key: how updates are matched.
+        self.row_gids, self.row_keys = gids[rows], keys[rows]
         self.status = np.zeros(len(self.row_gids), dtype=np.int8)  # 0 undecided, 1 gone, 2 kept
         order = np.lexsort((self.row_gids, self.row_keys))
         # The occurrences still to resolve, by key then gid, as rows; whole keys only.
@@ -122,11 +122,14 @@ class KeyPartition:
 
     def wave(self, updates: Sequence[Updates]) -> Resolved:
         """Take what the last wave decided; the occurrences resolved now."""
-        for u in updates:
-            mine = _partition_of(u.keys, self.partitions) == self.part
-            if not mine.any():
-                continue
-            gids, keys, kept = u.gids[mine], u.keys[mine], u.kept[mine]
+        if updates:
+            gids = np.concatenate([u.gids for u in updates])
+            keys = np.concatenate([u.keys for u in updates])
+            kept = np.concatenate([u.kept for u in updates])
+            mine = _partition_of(keys, self.partitions) == self.part
+            gids, keys, kept = gids[mine], keys[mine], kept[mine]
+            order = np.lexsort((keys, gids))
+            gids, keys, kept = gids[order], keys[order], kept[order]
             rows = _ranges(self.row_gids, np.unique(gids))
             if len(rows) != len(gids) or not np.array_equal(self.row_keys[rows], keys):
                 raise RuntimeError("a wave's updates do not match the key table (a task ran twice?)")
@@ -165,10 +168,13 @@ class Plan(NamedTuple):
 
 
 class BlockState:
-    """The documents of one block on their way through the waves."""
+    """Documents (of one block or several) on their way through the waves."""
 
-    def __init__(self, block: int, names: Sequence[str | None], sketches: Sequence[Sketch | None]) -> None:
-        self.block = block
+    def __init__(self, gids: Sequence[int] | np.ndarray, names: Sequence[str | None],
+                 sketches: Sequence[Sketch | None]) -> None:
+        self.gids = np.asarray(gids, dtype=np.int64)
+        if len(self.gids) > 1 and not (np.diff(self.gids) > 0).all():
+            raise ValueError("document gids must increase")
         self.names = list(names)
         self.sketches = list(sketches)
         n = len(self.sketches)
@@ -184,71 +190,81 @@ class BlockState:
         self.waves = 0
 
     def key_table(self) -> KeyTable:
-        keys = [k for k, s in zip(self.keys, self.sketches, strict=True) if s is not None]
-        gids = [np.full(len(k), gid(self.block, i), dtype=np.int64)
-                for i, (k, s) in enumerate(zip(self.keys, self.sketches, strict=True)) if s is not None]
-        return KeyTable(np.concatenate(keys + [np.zeros(0, np.uint64)]), np.concatenate(gids + [np.zeros(0, np.int64)]))
+        rows = [(k, np.full(len(k), g, dtype=np.int64))
+                for g, k, s in zip(self.gids.tolist(), self.keys, self.sketches, strict=True) if s is not None]
+        return KeyTable(np.concatenate([k for k, _ in rows] + [np.zeros(0, np.uint64)]),
+                        np.concatenate([g for _, g in rows] + [np.zeros(0, np.int64)]))
 
     def plan(self, resolved: Sequence[Resolved]) -> Plan:
         """Count the occurrences resolved in this wave; the documents now ready."""
-        lo_gid, hi_gid = gid(self.block, 0), gid(self.block + 1, 0)
         docs, held = [self._held_docs], [self._held_gids]
+        n = len(self.gids)
         for r in resolved:
-            lo, hi = np.searchsorted(r.gids, [lo_gid, hi_gid])
+            if not n:
+                break
+            lo, hi = np.searchsorted(r.gids, [self.gids[0], self.gids[-1] + 1])
             if lo == hi:
                 continue
-            local = r.gids[lo:hi] & _LOW
-            self.unresolved -= np.bincount(local, minlength=len(self.unresolved))
-            with_holder = r.holders[lo:hi] != _NONE
+            local = np.searchsorted(self.gids, r.gids[lo:hi])
+            mine = self.gids[np.minimum(local, n - 1)] == r.gids[lo:hi]
+            local, holders = local[mine], r.holders[lo:hi][mine]
+            self.unresolved -= np.bincount(local, minlength=n)
+            with_holder = holders != _NONE
             docs.append(local[with_holder])
-            held.append(r.holders[lo:hi][with_holder])
+            held.append(holders[with_holder])
         held_docs, held_gids = np.concatenate(docs), np.concatenate(held)
         ready = np.flatnonzero(~self.decided & (self.unresolved == 0))
         self._ready = ready
-        take = np.isin(held_docs, ready)
         self._held_docs, self._held_gids = held_docs, held_gids
-        return Plan(gid(self.block, 0) + ready, np.unique(held_gids[take]), int((~self.decided).sum()) - len(ready))
+        needed = np.unique(held_gids[np.isin(held_docs, ready)])
+        return Plan(self.gids[ready], needed, int((~self.decided).sum()) - len(ready))
 
     def decide(self, published: Sequence[dict[int, Entry]], config: Config,
                base: CorpusIndex | None = None) -> tuple[dict[int, Entry], Updates]:
         """Decide the ready documents against their holders (in ``published``);
-        what they keep, for later documents and for the key partitions."""
+        what they keep, for later documents and for the key partitions.
+
+        One index serves them all: the holders and the ready documents, in
+        input order, each document decided when everything before it is in.
+        A document sees more than its holders then, but only documents
+        before it, which the fold shows it too, and none that holds a first
+        kept copy of one of its keys (those are its holders).
+        """
         table: dict[int, Entry] = {}
         for p in published:
             table.update(p)
         ready = self._ready
         take = np.isin(self._held_docs, ready)
-        order = np.lexsort((self._held_gids[take], self._held_docs[take]))
-        held_docs, held_gids = self._held_docs[take][order], self._held_gids[take][order]
+        holders = np.unique(self._held_gids[take]).tolist()
         self._held_docs, self._held_gids = self._held_docs[~take], self._held_gids[~take]
-        bounds = np.searchsorted(held_docs, ready, "left"), np.searchsorted(held_docs, ready, "right")
+        index = base if base is not None else CorpusIndex()
+        mark = index.mark()
+        cleaner = CorpusCleaner(config, index)
         out: dict[int, Entry] = {}
         upd_gids, upd_keys, upd_kept = [], [], []
-        for i, lo, hi in zip(ready.tolist(), bounds[0].tolist(), bounds[1].tolist(), strict=True):
-            sketch, name = self.sketches[i], self.names[i]
-            assert sketch is not None and name is not None
-            holders = np.unique(held_gids[lo:hi]).tolist()
-            if holders or base is not None:
-                index = base if base is not None else CorpusIndex()
-                mark = index.mark()
-                for h in holders:
-                    h_name, h_spans, h_hashes, h_fps = table[h]
+        h = 0
+        try:
+            for i in ready.tolist():
+                g = int(self.gids[i])
+                while h < len(holders) and holders[h] < g:
+                    h_name, h_spans, h_hashes, h_fps = table[holders[h]]
                     index.add_document(h_name, h_spans, h_hashes, h_fps, index.lookup.find(h_hashes))
-                verdict = CorpusCleaner(config, index).decide(sketch, name)
-                index.rollback(mark)
-            else:
-                verdict = NOTHING
-            remaining = [p for p in range(len(sketch.hashes)) if p not in verdict.removed]
-            fps = sketch.fingerprints
-            entry = (name, [sketch.spans[p] for p in remaining], [sketch.hashes[p] for p in remaining],
-                     fps[remaining] if len(fps) else fps)
-            self.verdicts[i], self.entries[i] = verdict, entry
-            g = gid(self.block, i)
-            out[g] = entry
-            keys = self.keys[i]
-            upd_gids.append(np.full(len(keys), g, dtype=np.int64))
-            upd_keys.append(keys)
-            upd_kept.append(np.isin(keys, np.asarray(entry[2], dtype=np.uint64)))
+                    h += 1
+                sketch, name = self.sketches[i], self.names[i]
+                assert sketch is not None and name is not None
+                verdict = cleaner.decide(sketch, name)
+                remaining = [p for p in range(len(sketch.hashes)) if p not in verdict.removed]
+                fps = sketch.fingerprints
+                entry = (name, [sketch.spans[p] for p in remaining], [sketch.hashes[p] for p in remaining],
+                         fps[remaining] if len(fps) else fps)
+                self.verdicts[i], self.entries[i] = verdict, entry
+                out[g] = entry
+                keys = self.keys[i]
+                upd_gids.append(np.full(len(keys), g, dtype=np.int64))
+                upd_keys.append(keys)
+                upd_kept.append(np.isin(keys, np.asarray(entry[2], dtype=np.uint64)))
+        finally:
+            index.rollback(mark)
         self.decided[ready] = True
         self._ready = np.zeros(0, np.int64)
         self.waves += 1
@@ -256,6 +272,10 @@ class BlockState:
                           np.concatenate(upd_keys + [np.zeros(0, np.uint64)]),
                           np.concatenate(upd_kept + [np.zeros(0, bool)]))
         return out, updates
+
+    def skip(self) -> None:
+        """Nothing is ready in this wave."""
+        self.waves += 1
 
     @property
     def done(self) -> bool:
@@ -286,16 +306,20 @@ class Outcome(NamedTuple):
 
 
 def decide_all(blocks: Sequence[Sequence[tuple[str, Sketch] | None]], config: Config | None = None,
-               base: CorpusIndex | None = None, partitions: int = 4) -> Outcome:
+               base: CorpusIndex | None = None, partitions: int = 4, shards: int | None = None) -> Outcome:
     """Run the waves in this process: the verdicts are the fold's (`CorpusCleaner.decide` in order).
 
     ``blocks``: per block, per document its name and sketch (None: a line
     that is no document). ``base``: a saved index, used in place and left
-    as it was.
+    as it was. Blocks are dealt round-robin to ``shards`` states (default:
+    one per block), as `unrepeat.dask` deals them to worker threads.
     """
     config = config or Config(scope="corpus")
-    states = [BlockState(k, [d[0] if d else None for d in docs], [d[1] if d else None for d in docs])
-              for k, docs in enumerate(blocks)]
+    shards = shards or max(len(blocks), 1)
+    dealt = [[(gid(k, i), doc) for k in range(s, len(blocks), shards) for i, doc in enumerate(blocks[k])]
+             for s in range(shards)]
+    states = [BlockState([g for g, _ in docs], [d[0] if d else None for _, d in docs],
+                         [d[1] if d else None for _, d in docs]) for docs in dealt]
     tables = [s.key_table() for s in states]
     prior = base.lookup.arrays()[0] if base is not None else None
     keyparts = [KeyPartition(j, partitions, tables, prior) for j in range(partitions)]
@@ -312,7 +336,10 @@ def decide_all(blocks: Sequence[Sequence[tuple[str, Sketch] | None]], config: Co
             out, upd = s.decide([published], config, base)
             updates.append(upd)
             published.update(out)
-    return Outcome([s.verdicts for s in states], [s.entries for s in states], waves)
+    found = {int(g): (s.verdicts[i], s.entries[i]) for s in states for i, g in enumerate(s.gids.tolist())}
+    verdicts = [[found[gid(k, i)][0] for i in range(len(docs))] for k, docs in enumerate(blocks)]
+    entries = [[found[gid(k, i)][1] for i in range(len(docs))] for k, docs in enumerate(blocks)]
+    return Outcome(verdicts, entries, waves)
 
 
 __all__ = ["BlockState", "Entry", "KeyPartition", "KeyTable", "Outcome", "Plan", "Resolved", "Updates",
