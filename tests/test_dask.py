@@ -7,6 +7,7 @@ import json
 import random
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ import dask  # noqa: E402
 import pandas as pd  # noqa: E402
 import zstandard  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
-from conftest import make_article  # noqa: E402
+from conftest import make_article, make_sentence  # noqa: E402
 from distributed import Client, LocalCluster  # noqa: E402
 
 import unrepeat.dask as udask  # noqa: E402
@@ -171,8 +172,10 @@ def test_inputs_that_are_not_there_or_not_jsonl(tmp_path):
 # ------------------------------------------------- the same as the local CLI
 
 
-@pytest.mark.parametrize("scope", ["document", "corpus"])
-def test_same_bytes_as_the_local_engine(client, crawl, tmp_path, scope):
+@pytest.mark.parametrize(("scope", "fold_below"), [("document", None), ("corpus", 0), ("corpus", None)])
+def test_same_bytes_as_the_local_engine(client, crawl, tmp_path, scope, fold_below, monkeypatch):
+    if fold_below is not None:  # waves to the end, none of the rest decided in one pass
+        monkeypatch.setattr(udask, "FOLD_BELOW_PER_SHARD", fold_below)
     expected = local([crawl], tmp_path / "local", "--scope", scope)
     seen = []
     summary = run_dask(client, [crawl], tmp_path, Config(scope=scope), block_size=600,
@@ -184,6 +187,7 @@ def test_same_bytes_as_the_local_engine(client, crawl, tmp_path, scope):
     assert summary.warnings == [f"{crawl / 'a.jsonl'}:13: 1 invalid UTF-8 sequences replaced with U+FFFD"]
     if scope == "corpus":
         assert summary.duplicates > 0 and summary.removals["corpus_passage"] > 0
+        assert summary.waves >= 2
     assert not list((tmp_path / "parts").glob(".unrepeat-*"))  # the temporary directory is gone
 
 
@@ -199,7 +203,9 @@ def test_several_inputs_skip_errors_and_drop_duplicates(client, crawl, tmp_path)
     assert f"{bad}:2: skipped: invalid JSON: Expecting value (column 1)" in summary.warnings
 
 
-def test_index_carries_over_between_runs(client, crawl, tmp_path):
+@pytest.mark.parametrize("fold_below", [0, 1000])
+def test_index_carries_over_between_runs(client, crawl, tmp_path, fold_below, monkeypatch):
+    monkeypatch.setattr(udask, "FOLD_BELOW_PER_SHARD", fold_below)
     day1, day2 = crawl / "b.jsonl.gz", crawl / "sub" / "c.jsonl.zst"
     local([day1], tmp_path / "l1.jsonl", "--scope", "corpus", "--index", str(tmp_path / "local.index"))
     expected = local([day2], tmp_path / "l2.jsonl", "--scope", "corpus", "--index", str(tmp_path / "local.index"))
@@ -208,6 +214,37 @@ def test_index_carries_over_between_runs(client, crawl, tmp_path):
     run_dask(client, [day2], tmp_path / "2", Config(scope="corpus"), index_path=index)
     assert (joined(tmp_path / "2" / "parts"), joined(tmp_path / "2" / "reports")) == expected
     assert b'"kept_doc"' in expected[1]
+    local([day2], tmp_path / "l3.jsonl", "--scope", "corpus", "--index", str(tmp_path / "local.index"))
+    run_dask(client, [day2], tmp_path / "3", Config(scope="corpus"), index_path=index)
+    assert _index_arrays(tmp_path / "local.index") == _index_arrays(index)  # the same index, saved twice
+
+
+def _index_arrays(path) -> dict:
+    with zipfile.ZipFile(path) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+@pytest.mark.parametrize("fold_below", [0, 1000])
+def test_documents_waiting_on_each_other(client, tmp_path, fold_below, monkeypatch):
+    """A site's copyright line, an edited copy of the one the first page kept, goes
+    from every page: each page waits for the one before (a wave each), or the
+    rest is decided in one pass."""
+    monkeypatch.setattr(udask, "FOLD_BELOW_PER_SHARD", fold_below)
+    rng = random.Random(3)
+    footer = " ".join(make_sentence(rng, 900 + i) for i in range(3))
+    records = []
+    for i in range(30):
+        line = f"Copyright {2019 if i == 0 else 2018} Example Media Group, all rights reserved for the readers."
+        records.append({"id": i, "text": "\n\n".join(make_article(rng, 2, 1000 * (i + 1)) + [footer, line])})
+    data = write(tmp_path / "site.jsonl", jsonl_bytes(records))
+    expected = local([data], tmp_path / "local.jsonl", "--scope", "corpus")
+    summary = run_dask(client, [data], tmp_path, Config(scope="corpus"), block_size=2000)
+    assert (joined(tmp_path / "parts"), joined(tmp_path / "reports")) == expected
+    assert expected[1].count(b"Copyright 2018") == 29  # removed from every page but the first
+    if fold_below:
+        assert summary.waves < 5 and summary.rest > 20
+    else:
+        assert summary.waves == 30 and summary.rest == 0
 
 
 def test_a_failed_job_leaves_no_part_files(client, crawl, tmp_path):

@@ -75,19 +75,23 @@ def test_the_crawl_has_what_the_waves_must_get_right():
     assert decide_all([DOCS], CONFIG).waves >= 3  # and documents that must wait for others
 
 
-@pytest.mark.parametrize(("cuts", "partitions", "shards"),
-                         [([], 1, None), ([10, 30, 31], 3, None), ([1, 2, 3, 50], 8, 2), ([5, 9, 40], 2, 3)])
-def test_same_verdicts_as_the_fold(cuts, partitions, shards):
+@pytest.mark.parametrize(("cuts", "partitions", "shards", "fold_below"),
+                         [([], 1, None, 0), ([10, 30, 31], 3, None, 0), ([1, 2, 3, 50], 8, 2, 0),
+                          ([5, 9, 40], 2, 3, 0), ([5, 9, 40], 2, 3, 10), ([20], 3, 2, 1000)])
+def test_same_verdicts_as_the_fold(cuts, partitions, shards, fold_below):
     cleaner = CorpusCleaner(CONFIG)
     expected = [cleaner.decide(s, name) for name, s in DOCS]
-    outcome = decide_all(split(DOCS, cuts), CONFIG, partitions=partitions, shards=shards)
+    outcome = decide_all(split(DOCS, cuts), CONFIG, partitions=partitions, shards=shards, fold_below=fold_below)
+    if fold_below:
+        assert outcome.waves < decide_all([DOCS], CONFIG).waves  # the rest went in one pass
     assert [v for block in outcome.verdicts for v in block] == expected
     # What each document keeps, replayed in order, is the fold's index.
     replayed = replay_index(None, [e for block in outcome.entries for e in block])
     assert index_state(replayed) == index_state(cleaner.index)
 
 
-def test_a_saved_index_in_front():
+@pytest.mark.parametrize("fold_below", [0, 1000])
+def test_a_saved_index_in_front(fold_below):
     earlier, later = DOCS[:25], DOCS[25:]
     whole = CorpusCleaner(CONFIG)
     for name, s in earlier:
@@ -97,7 +101,8 @@ def test_a_saved_index_in_front():
     for name, s in earlier:
         base.decide(s, name)
     before = index_state(base.index)
-    outcome = decide_all(split(later, [7, 20, 30]), CONFIG, base=base.index, partitions=3, shards=2)
+    outcome = decide_all(split(later, [7, 20, 30]), CONFIG, base=base.index, partitions=3, shards=2,
+                         fold_below=fold_below)
     assert [v for block in outcome.verdicts for v in block] == expected
     assert sum(1 for v in expected if v.removed) > 5
     assert index_state(base.index) == before  # used in place and left as it was
@@ -117,12 +122,12 @@ def test_lines_that_are_no_documents_are_passed_over():
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), n=st.integers(1, 30), cuts=st.lists(st.integers(0, 40), max_size=5),
-       partitions=st.integers(1, 6), shards=st.integers(1, 4))
-def test_any_crawl_any_split(seed, n, cuts, partitions, shards):
+       partitions=st.integers(1, 6), shards=st.integers(1, 4), fold_below=st.sampled_from([0, 3, 1000]))
+def test_any_crawl_any_split(seed, n, cuts, partitions, shards, fold_below):
     docs = sketches(crawl(seed, n))
     cleaner = CorpusCleaner(CONFIG)
     expected = [cleaner.decide(s, name) for name, s in docs]
-    outcome = decide_all(split(docs, cuts), CONFIG, partitions=partitions, shards=shards)
+    outcome = decide_all(split(docs, cuts), CONFIG, partitions=partitions, shards=shards, fold_below=fold_below)
     assert [v for block in outcome.verdicts for v in block] == expected
 
 

@@ -106,7 +106,10 @@ from .io import (
 )
 from .records import text_of
 from .report import CleanResult, Summary
-from .waves import BlockState, Entry, KeyPartition, KeyTable, Plan, Resolved, Updates, gid, replay_index
+from .waves import (
+    BlockState, Entry, KeyPartition, KeyTable, Plan, Resolved, Updates, finish_rest, fold_now, gid, position,
+    replay_index,
+)
 
 if TYPE_CHECKING:
     import dask.bag
@@ -136,6 +139,9 @@ _HEAD_BYTES = 8192  # looked at to tell text from binary, as `unrepeat.io` does
 _BINARY_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
 _BOM_UTF8 = b"\xef\xbb\xbf"
 _READ_ERRORS = (OSError, EOFError, zstandard.ZstdError)
+#: Corpus scope: once a wave decides fewer documents than this per shard (and no
+#: more than the wave before), the rest is decided in one task (`unrepeat.waves.finish_rest`).
+FOLD_BELOW_PER_SHARD = 1000
 _FOLD_PRIORITY = 100  # small tasks on the critical path (line offsets, the waves, the fold): first in line
 _WRITE_PRIORITY = 50  # writing a part frees its memory
 _NEEDS_DASK = 'the Dask engine needs dask and distributed: pip install "unrepeat[dask]"'
@@ -370,25 +376,33 @@ def _clean_block(block: Block, text_field: str, id_field: str, config: Config) -
 class _CorpusPart:
     """Corpus scope: a block read and prepared. The prepared documents are
     kept pickled (about 2.5 times the text, against 15 times as objects)
-    until their verdicts are in; the sketches go into the waves."""
+    until their verdicts are in."""
 
     lines: int
     items: list[_Line]
     packed: bytes  # pickle of the list of Prepared (None for a line left out)
-    sketches: list[Sketch | None]
     nbytes: int
 
     def __sizeof__(self) -> int:
         return self.nbytes
 
 
-def _prepare_block(block: Block, text_field: str, id_field: str, config: Config) -> _CorpusPart:
+class _Docs(NamedTuple):
+    """What the waves need of a block's documents (no text): ids, line numbers, sketches."""
+
+    ids: list[object]
+    numbers: list[int]
+    sketches: list[Sketch | None]  # None for a line left out
+
+
+def _prepare_block(block: Block, text_field: str, id_field: str, config: Config) -> tuple[_CorpusPart, _Docs]:
     """Corpus scope: read a block and prepare each record."""
     lines, items = _read(block, text_field, id_field)
     prepared = [None if item.text is None else prepare(item.text, config) for item in items]
     packed = pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL)
-    sketches = [None if p is None else p.sketch() for p in prepared]
-    return _CorpusPart(lines, items, packed, sketches, len(packed) + _nbytes(items) // 2)
+    docs = _Docs([i.id for i in items], [i.number for i in items],
+                 [None if p is None else p.sketch() for p in prepared])
+    return _CorpusPart(lines, items, packed, len(packed) + _nbytes(items) // 2), docs
 
 
 def _unpack(packed: bytes) -> list[Prepared | None]:
@@ -402,27 +416,25 @@ def _unpack(packed: bytes) -> list[Prepared | None]:
             gc.enable()
 
 
-def _doc_name(item: _Line, offset: int, name: str) -> str:
-    """A document's name in the report, as the local CLI gives it: its id, else FILE:LINE."""
-    return str(item.id) if item.id is not None else f"{name}:{offset + item.number}"
+def _shard(blocks: list[tuple[int, str]], *docs_and_offsets: _Docs | int) -> BlockState:
+    """The documents of some blocks (``blocks``: number and file name of each, then
+    each one's `_Docs` and line offset), named as the local CLI names them:
+    by id, else FILE:LINE."""
+    gids, names, sketches = [], [], []
+    for (k, name), docs, offset in zip(blocks, docs_and_offsets[::2], docs_and_offsets[1::2], strict=True):
+        assert isinstance(docs, _Docs) and isinstance(offset, int)
+        for i, (doc_id, number, sketch) in enumerate(zip(docs.ids, docs.numbers, docs.sketches, strict=True)):
+            gids.append(gid(k, i))
+            names.append(None if sketch is None else str(doc_id) if doc_id is not None else f"{name}:{offset + number}")
+            sketches.append(sketch)
+    return BlockState(gids, names, sketches)
 
 
-def _block_docs(part: _CorpusPart, k: int, offset: int, name: str) -> BlockState:
-    """A block's documents for the waves: gids, names (as the local CLI names them) and sketches."""
-    names = [None if s is None else _doc_name(item, offset, name)
-             for item, s in zip(part.items, part.sketches, strict=True)]
-    return BlockState([gid(k, i) for i in range(len(names))], names, part.sketches)
-
-
-def _shard(*blocks: BlockState) -> BlockState:
-    """The documents of several blocks, decided by one task per wave."""
-    return BlockState(np.concatenate([b.gids for b in blocks] + [np.zeros(0, np.int64)]),
-                      [n for b in blocks for n in b.names], [s for b in blocks for s in b.sketches])
-
-
-def _verdicts_of(shard: BlockState, k: int) -> list[Verdict | None]:
-    lo, hi = np.searchsorted(shard.gids, [gid(k, 0), gid(k + 1, 0)])
-    return shard.verdicts[lo:hi]
+def _verdicts_of(state: BlockState, k: int) -> dict[int, Verdict | None]:
+    """The verdicts a state holds on the documents of block k, by position in the block."""
+    lo, hi = np.searchsorted(state.gids, [gid(k, 0), gid(k + 1, 0)])
+    return {position(g): state.verdicts[lo + i] for i, g in enumerate(state.gids[lo:hi].tolist())
+            if state.decided[lo + i]}
 
 
 def _first_error(part: _CorpusPart | _Part, offset: int) -> tuple[int, str] | None:
@@ -485,6 +497,26 @@ def _decide(state: BlockState, wave: int, config: Config, index_path: str | None
     return state, out, updates
 
 
+def _candidates(part: KeyPartition, wave: int, *updates: Updates) -> Resolved:
+    if part.waves != wave:
+        raise RuntimeError("a key partition is out of step (a task ran twice); run the job again")
+    return part.candidates(updates)
+
+
+def _holders_of(*candidates: Resolved) -> np.ndarray:
+    return np.unique(np.concatenate([c.holders for c in candidates] + [np.zeros(0, np.int64)]))
+
+
+def _rest(state: BlockState) -> BlockState:
+    return state.rest()
+
+
+def _finish_rest(config: Config, index_path: str | None, rests: list[BlockState], candidates: list[Resolved],
+                 *published: dict[int, Entry]) -> BlockState:
+    with _base_index(index_path) as base:
+        return finish_rest(rests, candidates, published, config, base)
+
+
 def _skip_wave(state: BlockState, wave: int) -> BlockState:
     """A shard with nothing ready in this wave moves on to the next."""
     if state.waves != wave:
@@ -493,16 +525,23 @@ def _skip_wave(state: BlockState, wave: int) -> BlockState:
     return state
 
 
-def _write_corpus(part: _CorpusPart, verdicts: list[Verdict | None], offset: int, k: int, block: Block,
-                  target: _Target) -> RunSummary:
-    """Apply a block's verdicts to its prepared documents and write its part."""
+def _write_corpus(part: _CorpusPart, offset: int, k: int, block: Block, target: _Target,
+                  *verdicts: dict[int, Verdict | None]) -> RunSummary:
+    """Apply a block's verdicts (from its shard, and from the rest if the waves left one) to its
+    prepared documents and write its part."""
+    found = {p: v for part_verdicts in verdicts for p, v in part_verdicts.items()}
     prepared = _unpack(part.packed)
-    results = [None if p is None else p.apply(v) for p, v in zip(prepared, verdicts, strict=True)]
+    results = []
+    for i, p in enumerate(prepared):
+        if p is not None and found.get(i) is None:
+            raise RuntimeError(f"no verdict on document {i} of block {k}")
+        results.append(None if p is None else p.apply(found[i]))
     return _write(_Part(part.lines, part.items, [], 0), _Results(results, 0), offset, k, block, target)
 
 
 def _entries(state: BlockState) -> tuple[np.ndarray, list[Entry | None]]:
-    return state.gids, state.entries
+    """What the decided documents of a state keep, by gid."""
+    return state.gids[state.decided], [e for e, d in zip(state.entries, state.decided.tolist(), strict=True) if d]
 
 
 def _save_index(index_path: str, *shards: tuple[np.ndarray, list[Entry | None]]) -> int:
@@ -635,6 +674,7 @@ class RunSummary(Summary):
     warnings: list[str] = field(default_factory=list)  #: as the local CLI words them, in input order
     more_warnings: int = 0  #: warnings beyond the first `MAX_WARNINGS`, not kept
     waves: int = 0  #: corpus scope: rounds of decisions it took (see `unrepeat.waves`)
+    rest: int = 0  #: corpus scope: documents the waves left, decided in one pass
 
     def merge(self, other: RunSummary) -> None:
         for f in ("documents", "bytes_in", "bytes_out", "skipped", "invalid_utf8", "duplicates", "dropped", "parts",
@@ -818,6 +858,11 @@ def run(
             progress).run()
 
 
+def _on(worker: str | None) -> dict[str, Any]:
+    """Submit options that run a task on ``worker`` if it is still there."""
+    return {} if worker is None else {"workers": [worker], "allow_other_workers": True}
+
+
 def _require() -> None:
     try:
         import dask  # noqa: F401
@@ -883,6 +928,9 @@ class _Job:
         self.id_field = id_field
         self.index_path = None if index_path is None else os.path.abspath(index_path)
         self.progress = progress
+        self.home: dict[Any, str] = {}  # corpus scope: the worker of each shard and key partition
+        self.rest: Any = None  # corpus scope: the documents the waves left, decided in one pass
+        self.rest_documents = 0
         self.entries: list[Any] = []  # corpus scope with an index: futures of what each block keeps
         self.waves = 0  # corpus scope: the number of waves it took
 
@@ -951,6 +999,8 @@ class _Job:
 
     def _submit_corpus(self) -> RunSummary:
         """Corpus scope: prepare every block, decide in waves (`unrepeat.waves`), then write."""
+        from distributed import wait as distributed_wait
+
         client, target, config = self.client, self.target, self.config
         submit = functools.partial(client.submit, pure=False)
         threads = max(1, sum(client.nthreads().values()))
@@ -960,12 +1010,14 @@ class _Job:
             offset: Any = 0
             previous: Any = None
             for k, block in enumerate(self.blocks):
-                part = submit(_prepare_block, block, target.text_field, self.id_field, config, priority=-k)
+                prepared = submit(_prepare_block, block, target.text_field, self.id_field, config, priority=-k)
+                part = submit(operator.getitem, prepared, 0, priority=_FOLD_PRIORITY)
+                docs.append(submit(operator.getitem, prepared, 1, priority=_FOLD_PRIORITY))
                 offset, previous = self._offset(block, offset, previous, part)
                 parts.append(part)
                 offsets.append(offset)
-                docs.append(submit(_block_docs, part, k, offset, block.name))
                 futures += [part, previous, docs[-1]]
+                del prepared
             if not target.skip_errors:
                 errors = [submit(_first_error, part, offset) for part, offset in zip(parts, offsets, strict=True)]
                 futures += errors
@@ -973,21 +1025,37 @@ class _Job:
                     if (found := error.result()) is not None:
                         raise InputError(self.blocks[k].name, found[1], found[0])
             # One shard of documents per worker thread (blocks dealt round-robin), one key partition too.
-            shards = [submit(_shard, *docs[s::threads]) for s in range(min(threads, len(docs)))]
+            shards = []
+            for s in range(min(threads, len(docs))):
+                dealt = range(s, len(docs), threads)
+                shards.append(submit(_shard, [(k, self.blocks[k].name) for k in dealt],
+                                     *[x for k in dealt for x in (docs[k], offsets[k])]))
             tables = [submit(_key_table, shard) for shard in shards]
             keyparts = [submit(_key_partition, j, threads, self.index_path, *tables) for j in range(threads)]
             futures += shards + tables + keyparts
             del docs
-            shards = self._waves(shards, keyparts, futures)
-            summary = RunSummary(waves=self.waves)
+            # Keep each shard and key partition where it is: their tasks go to that worker
+            # (unless it is gone), so the states never travel.
+            distributed_wait(shards + keyparts)
+            self.home = {f.key: addresses[0] for f, addresses in
+                         zip(shards + keyparts, client.who_has(shards + keyparts).values(), strict=True) if addresses}
+            shard_homes = [self.home.get(f.key) for f in shards]
+            kp_homes = [self.home.get(f.key) for f in keyparts]
+            shards = self._waves(shards, keyparts, futures, shard_homes, kp_homes)
+            summary = RunSummary(waves=self.waves, rest=self.rest_documents)
             written = []
+            part_homes = dict(zip([p.key for p in parts], client.who_has(parts).values(), strict=True))
             for k, (part, offset, block) in enumerate(zip(parts, offsets, self.blocks, strict=True)):
-                verdicts = submit(_verdicts_of, shards[k % len(shards)], k, priority=_WRITE_PRIORITY)
-                written.append(submit(_write_corpus, part, verdicts, offset, k, block, target,
-                                      priority=_WRITE_PRIORITY))
+                verdicts = [submit(_verdicts_of, shards[k % len(shards)], k, priority=_WRITE_PRIORITY,
+                                   **_on(shard_homes[k % len(shards)]))]
+                if self.rest is not None:
+                    verdicts.append(submit(_verdicts_of, self.rest, k, priority=_WRITE_PRIORITY))
+                home = part_homes.get(part.key)
+                written.append(submit(_write_corpus, part, offset, k, block, target, *verdicts,
+                                      priority=_WRITE_PRIORITY, **_on(home[0] if home else None)))
             futures += written
             if self.index_path is not None:
-                self.entries = [submit(_entries, shard) for shard in shards]
+                self.entries = [submit(_entries, state) for state in [*shards, self.rest] if state is not None]
             del parts, tables, keyparts
             for w in written:
                 self._collect(w, summary)
@@ -996,36 +1064,56 @@ class _Job:
             raise
         return summary
 
-    def _waves(self, states: list[Any], keyparts: list[Any], futures: list[Any]) -> list[Any]:
+    def _waves(self, states: list[Any], keyparts: list[Any], futures: list[Any], shard_homes: list[str | None],
+               kp_homes: list[str | None]) -> list[Any]:
         """Decide every document (see `unrepeat.waves`); the final shard states."""
         client, config = self.client, self.config
-        submit = functools.partial(client.submit, pure=False, priority=_FOLD_PRIORITY)
+        run = functools.partial(client.submit, pure=False, priority=_FOLD_PRIORITY)
+
+        def submit(*args: Any, at: str | None = None) -> Any:
+            return run(*args, **_on(at))
+
         published: list[list[tuple[np.ndarray, Any]]] = [[] for _ in states]  # per shard: (gids, entries)
         updates: list[Any] = []
         open_shards = list(range(len(states)))
+        counts: list[int] = []  # documents decided in each wave
+        left = 0  # documents not decided yet
         wave = 0
+
+        def holding(holders: np.ndarray) -> list[Any]:
+            """The published entries that hold some of these documents."""
+            return [entries for shard in published for gids, entries in shard if np.isin(gids, holders).any()]
+
         while open_shards:
-            stepped = [submit(_key_wave, kp, wave, *updates) for kp in keyparts]
-            keyparts = [submit(operator.getitem, s, 0) for s in stepped]
-            resolved = [submit(operator.getitem, s, 1) for s in stepped]
-            planned = {k: submit(_plan, states[k], wave, *resolved) for k in open_shards}
+            if fold_now(counts, FOLD_BELOW_PER_SHARD * len(states)):
+                candidates = [submit(_candidates, kp, wave, *updates, at=kp_homes[j]) for j, kp in enumerate(keyparts)]
+                holders = submit(_holders_of, *candidates).result()
+                rests = [submit(_rest, states[k], at=shard_homes[k]) for k in open_shards]
+                self.rest = submit(_finish_rest, config, self.index_path, rests, candidates, *holding(holders))
+                self.rest_documents = left
+                break
+            stepped = [submit(_key_wave, kp, wave, *updates, at=kp_homes[j]) for j, kp in enumerate(keyparts)]
+            keyparts = [submit(operator.getitem, s, 0, at=kp_homes[j]) for j, s in enumerate(stepped)]
+            resolved = [submit(operator.getitem, s, 1, at=kp_homes[j]) for j, s in enumerate(stepped)]
+            planned = {k: submit(_plan, states[k], wave, *resolved, at=shard_homes[k]) for k in open_shards}
             for k, p in planned.items():
-                states[k] = submit(operator.getitem, p, 0)
-            plans = client.gather({k: submit(operator.getitem, p, 1) for k, p in planned.items()})
+                states[k] = submit(operator.getitem, p, 0, at=shard_homes[k])
+            plans = client.gather({k: submit(operator.getitem, p, 1, at=shard_homes[k]) for k, p in planned.items()})
             updates, still_open = [], []
             for k in open_shards:
                 plan: Plan = plans[k]
                 if len(plan.ready):
-                    deps = [entries for shard in published for gids, entries in shard
-                            if np.isin(gids, plan.holders).any()]
-                    decided = submit(_decide, states[k], wave, config, self.index_path, *deps)
-                    states[k] = submit(operator.getitem, decided, 0)
-                    published[k].append((plan.ready, submit(operator.getitem, decided, 1)))
-                    updates.append(submit(operator.getitem, decided, 2))
+                    decided = submit(_decide, states[k], wave, config, self.index_path, *holding(plan.holders),
+                                     at=shard_homes[k])
+                    states[k] = submit(operator.getitem, decided, 0, at=shard_homes[k])
+                    published[k].append((plan.ready, submit(operator.getitem, decided, 1, at=shard_homes[k])))
+                    updates.append(submit(operator.getitem, decided, 2, at=shard_homes[k]))
                 else:
-                    states[k] = submit(_skip_wave, states[k], wave)
+                    states[k] = submit(_skip_wave, states[k], wave, at=shard_homes[k])
                 if plan.undecided:
                     still_open.append(k)
+            counts.append(sum(len(p.ready) for p in plans.values()))
+            left = sum(p.undecided for p in plans.values())
             open_shards = still_open
             futures[:] = [f for f in futures if not f.done()] + keyparts + states + updates
             wave += 1

@@ -55,6 +55,11 @@ def gid(block: int, position: int) -> int:
     return (block << GID_SHIFT) | position
 
 
+def position(g: int) -> int:
+    """A document's position in its block."""
+    return g & _LOW
+
+
 class KeyTable(NamedTuple):
     """Sentence keys of documents: one row per (document, distinct key),
     sorted by gid then key."""
@@ -112,28 +117,54 @@ class KeyPartition:
         order = np.lexsort((self.row_gids, self.row_keys))
         # The occurrences still to resolve, by key then gid, as rows; whole keys only.
         self.active = order
-        self.prior = (np.isin(self.row_keys[order], prior_keys) if prior_keys is not None and len(prior_keys)
-                      else np.zeros(len(order), dtype=bool))
+        if prior_keys is not None and len(prior_keys):
+            self.prior_keys = prior_keys[_partition_of(prior_keys, partitions) == part]
+        else:
+            self.prior_keys = np.zeros(0, np.uint64)
+        self.prior = np.isin(self.row_keys[order], self.prior_keys)
         self.resolved = np.zeros(len(self.row_gids), dtype=bool)
         self.waves = 0
 
     def __len__(self) -> int:
         return len(self.row_gids)
 
+    def _take(self, updates: Sequence[Updates]) -> None:
+        """Record what documents decided in the last wave kept."""
+        if not updates:
+            return
+        gids = np.concatenate([u.gids for u in updates])
+        keys = np.concatenate([u.keys for u in updates])
+        kept = np.concatenate([u.kept for u in updates])
+        mine = _partition_of(keys, self.partitions) == self.part
+        gids, keys, kept = gids[mine], keys[mine], kept[mine]
+        order = np.lexsort((keys, gids))
+        gids, keys, kept = gids[order], keys[order], kept[order]
+        rows = _ranges(self.row_gids, np.unique(gids))
+        if len(rows) != len(gids) or not np.array_equal(self.row_keys[rows], keys):
+            raise RuntimeError("a wave's updates do not match the key table (a task ran twice?)")
+        self.status[rows] = np.where(kept, 2, 1)
+
+    def candidates(self, updates: Sequence[Updates]) -> Resolved:
+        """For the rest decided in one pass (`BlockState.rest`): per occurrence of an
+        undecided document, the first decided document before it that kept the key."""
+        self._take(updates)
+        order = np.lexsort((self.row_gids, self.row_keys))
+        n = len(order)
+        if not n:
+            return Resolved(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        keys, status, gids = self.row_keys[order], self.status[order], self.row_gids[order]
+        is_start = np.concatenate([[True], keys[1:] != keys[:-1]])
+        starts = np.flatnonzero(is_start)
+        at = np.arange(n)
+        first_kept = np.minimum.reduceat(np.where(status == 2, at, n), starts)[(np.cumsum(is_start) - 1)]
+        want = (status == 0) & (first_kept < at) & ~np.isin(keys, self.prior_keys)
+        out_gids, out_holders = gids[want], gids[first_kept[want]]
+        o = np.argsort(out_gids, kind="stable")
+        return Resolved(out_gids[o], out_holders[o])
+
     def wave(self, updates: Sequence[Updates]) -> Resolved:
         """Take what the last wave decided; the occurrences resolved now."""
-        if updates:
-            gids = np.concatenate([u.gids for u in updates])
-            keys = np.concatenate([u.keys for u in updates])
-            kept = np.concatenate([u.kept for u in updates])
-            mine = _partition_of(keys, self.partitions) == self.part
-            gids, keys, kept = gids[mine], keys[mine], kept[mine]
-            order = np.lexsort((keys, gids))
-            gids, keys, kept = gids[order], keys[order], kept[order]
-            rows = _ranges(self.row_gids, np.unique(gids))
-            if len(rows) != len(gids) or not np.array_equal(self.row_keys[rows], keys):
-                raise RuntimeError("a wave's updates do not match the key table (a task ran twice?)")
-            self.status[rows] = np.where(kept, 2, 1)
+        self._take(updates)
         self.waves += 1
         active, prior = self.active, self.prior
         n = len(active)
@@ -277,6 +308,21 @@ class BlockState:
         """Nothing is ready in this wave."""
         self.waves += 1
 
+    def rest(self) -> BlockState:
+        """The undecided documents, to be decided in one pass (see `finish_rest`)."""
+        left = np.flatnonzero(~self.decided).tolist()
+        return BlockState(self.gids[left], [self.names[i] for i in left], [self.sketches[i] for i in left])
+
+    def absorb(self, decided: BlockState) -> None:
+        """Take the verdicts of this state's undecided documents from ``decided``."""
+        left = np.flatnonzero(~self.decided)
+        at = np.searchsorted(decided.gids, self.gids[left])
+        for i, j in zip(left.tolist(), at.tolist(), strict=True):
+            if j >= len(decided.gids) or decided.gids[j] != self.gids[i] or not decided.decided[j]:
+                raise RuntimeError("a document was left undecided")
+            self.verdicts[i], self.entries[i] = decided.verdicts[j], decided.entries[j]
+        self.decided[left] = True
+
     @property
     def done(self) -> bool:
         return bool(self.decided.all())
@@ -284,6 +330,34 @@ class BlockState:
     def __sizeof__(self) -> int:  # for Dask's memory accounting
         sentences = sum(len(s.hashes) for s in self.sketches if s is not None)
         return 120 * sentences + 300 * len(self.sketches) + 1000
+
+
+def fold_now(counts: Sequence[int], fold_below: int) -> bool:
+    """Decide the rest in one pass? Once the waves no longer grow (the last
+    decided no more documents than the one before) and are small."""
+    return len(counts) >= 2 and counts[-1] < fold_below and counts[-1] <= counts[-2]
+
+
+def finish_rest(rests: Sequence[BlockState], candidates: Sequence[Resolved],
+                published: Sequence[dict[int, Entry]], config: Config,
+                base: CorpusIndex | None = None) -> BlockState:
+    """Decide the documents the waves left, in one pass in input order: each
+    against the documents before it, those left and the first decided one
+    holding each of its keys (``candidates``, from `KeyPartition.candidates`;
+    their entries in ``published``). This is the fold over what is left, so
+    long chains of documents waiting on each other cost no wave each."""
+    gids = np.concatenate([r.gids for r in rests] + [np.zeros(0, np.int64)])
+    order = np.argsort(gids, kind="stable").tolist()
+    names = [n for r in rests for n in r.names]
+    sketches = [s for r in rests for s in r.sketches]
+    state = BlockState(gids[order], [names[i] for i in order], [sketches[i] for i in order])
+    cand_gids = np.concatenate([c.gids for c in candidates] + [np.zeros(0, np.int64)])
+    cand_holders = np.concatenate([c.holders for c in candidates] + [np.zeros(0, np.int64)])
+    state._ready = np.arange(len(state.gids))
+    state._held_docs = np.searchsorted(state.gids, cand_gids)
+    state._held_gids = cand_holders
+    state.decide(published, config, base)
+    return state
 
 
 def replay_index(base: CorpusIndex | None, entries: Sequence[Entry | None]) -> CorpusIndex:
@@ -306,13 +380,16 @@ class Outcome(NamedTuple):
 
 
 def decide_all(blocks: Sequence[Sequence[tuple[str, Sketch] | None]], config: Config | None = None,
-               base: CorpusIndex | None = None, partitions: int = 4, shards: int | None = None) -> Outcome:
+               base: CorpusIndex | None = None, partitions: int = 4, shards: int | None = None,
+               fold_below: int = 0) -> Outcome:
     """Run the waves in this process: the verdicts are the fold's (`CorpusCleaner.decide` in order).
 
     ``blocks``: per block, per document its name and sketch (None: a line
     that is no document). ``base``: a saved index, used in place and left
     as it was. Blocks are dealt round-robin to ``shards`` states (default:
-    one per block), as `unrepeat.dask` deals them to worker threads.
+    one per block), as `unrepeat.dask` deals them to worker threads. Once a
+    wave decides fewer documents than ``fold_below`` and no more than the
+    wave before, the rest is decided in one pass (`finish_rest`).
     """
     config = config or Config(scope="corpus")
     shards = shards or max(len(blocks), 1)
@@ -325,22 +402,27 @@ def decide_all(blocks: Sequence[Sequence[tuple[str, Sketch] | None]], config: Co
     keyparts = [KeyPartition(j, partitions, tables, prior) for j in range(partitions)]
     published: dict[int, Entry] = {}
     updates: list[Updates] = []
-    waves = 0
+    counts: list[int] = []  # documents decided in each wave
     while not all(s.done for s in states):
+        if fold_now(counts, fold_below):
+            candidates = [kp.candidates(updates) for kp in keyparts]
+            rest = finish_rest([s.rest() for s in states], candidates, [published], config, base)
+            for s in states:
+                s.absorb(rest)
+            break
         resolved = [kp.wave(updates) for kp in keyparts]
         updates = []
-        waves += 1
-        for s in states:
-            s.plan(resolved)
+        plans = [s.plan(resolved) for s in states]
         for s in states:
             out, upd = s.decide([published], config, base)
             updates.append(upd)
             published.update(out)
+        counts.append(sum(len(p.ready) for p in plans))
     found = {int(g): (s.verdicts[i], s.entries[i]) for s in states for i, g in enumerate(s.gids.tolist())}
     verdicts = [[found[gid(k, i)][0] for i in range(len(docs))] for k, docs in enumerate(blocks)]
     entries = [[found[gid(k, i)][1] for i in range(len(docs))] for k, docs in enumerate(blocks)]
-    return Outcome(verdicts, entries, waves)
+    return Outcome(verdicts, entries, len(counts))
 
 
-__all__ = ["BlockState", "Entry", "KeyPartition", "KeyTable", "Outcome", "Plan", "Resolved", "Updates",
+__all__ = ["BlockState", "Entry", "finish_rest", "fold_now", "position", "KeyPartition", "KeyTable", "Outcome", "Plan", "Resolved", "Updates",
            "decide_all", "gid", "replay_index"]
