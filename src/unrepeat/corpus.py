@@ -66,14 +66,20 @@ def key_hash(key: str) -> int:
 
 class Sketch(NamedTuple):
     """What the decision against earlier documents needs of a document: per
-    sentence it kept, in order, a few numbers and no text."""
+    sentence it kept, in order, a few numbers and no text (numpy arrays: a
+    sketch is about 40 bytes a sentence, and no work for the garbage collector)."""
 
-    hashes: list[int]  # `key_hash` of the matching key
-    fingerprints: np.ndarray  # simhash of the matching key (uint64)
-    spans: list[tuple[int, int]]  # offsets in the normalized text
-    words: list[int]
-    paras: list[int]
-    long: list[bool]
+    hashes: np.ndarray  # uint64 `key_hash` of the matching key
+    fingerprints: np.ndarray  # uint64 simhash of the matching key
+    spans: np.ndarray  # int64 (n, 2): offsets in the normalized text
+    words: np.ndarray  # int32
+    paras: np.ndarray  # int32
+    long: np.ndarray  # bool
+
+    def lists(self) -> Sketch:
+        """The same sketch in Python lists (spans as pairs), which loops read faster."""
+        return Sketch(self.hashes.tolist(), self.fingerprints, self.spans.tolist(),  # type: ignore[arg-type]
+                      self.words.tolist(), self.paras.tolist(), self.long.tolist())
 
 
 class Verdict(NamedTuple):
@@ -101,8 +107,10 @@ class Prepared:
 
     def sketch(self) -> Sketch:
         units = [self.analysis.units[i] for i in self.kept]
-        return Sketch(self.hashes, self.fingerprints, [(u.start, u.end) for u in units], [u.words for u in units],
-                      [u.para for u in units], [u.long for u in units])
+        return Sketch(np.array(self.hashes, dtype=np.uint64), self.fingerprints,
+                      np.array([(u.start, u.end) for u in units], dtype=np.int64).reshape(-1, 2),
+                      np.array([u.words for u in units], dtype=np.int32),
+                      np.array([u.para for u in units], dtype=np.int32), np.array([u.long for u in units], dtype=bool))
 
     def apply(self, verdict: Verdict) -> CleanResult:
         """The document's result once the corpus step decided ``verdict``."""
@@ -319,6 +327,7 @@ class CorpusCleaner:
         index what it keeps. (`process` without the text: this is all the
         Dask engine moves between workers.)"""
         index = self.index
+        sketch = sketch.lists()
         items = index.lookup.find(sketch.hashes)
         gone = self._find_runs(sketch, items)
         removed = {p: (index.doc_ids[index.docs[item]], index.starts[item], index.ends[item], sim)

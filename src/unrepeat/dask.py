@@ -42,9 +42,12 @@ How the work is split:
   3. Every block applies its verdicts and writes its part (the "second
      pass" over the documents).
 
-  The number of waves is the length of the longest chain of documents
-  deciding on each other (35 for the first 20 MB of the generated crawl);
-  each costs a round of small tasks. A `CorpusIndex` saved by an earlier run
+  A wave costs a round of small tasks and a look at the plans by this
+  process. Chains of documents each waiting for the one before would cost
+  a wave each, so once the waves stop growing and decide fewer than
+  `FOLD_BELOW_PER_SHARD` documents per shard, the rest is decided in one
+  task, in input order (`unrepeat.waves.finish_rest`). Shards and key
+  partitions stay on the worker that built them. A `CorpusIndex` saved by an earlier run
   (``index_path``) is loaded once per worker process and put in front of
   every holder index; the new one is replayed from what each document kept
   and saved at the end, identical to the local engine's.
@@ -274,11 +277,11 @@ class _Line(NamedTuple):
 
 @dataclass
 class _Part:
-    """What a block holds and what was made of it (the results, or the prepared documents)."""
+    """What a block holds and, in document scope, what was made of it."""
 
     lines: int  # lines in the block, blank ones included
     items: list[_Line]
-    work: list[Any]  # per item: its CleanResult (document scope) or Prepared (corpus scope); None for an error
+    work: list[Any]  # document scope: per item its CleanResult, None for an error (corpus scope: empty)
     nbytes: int  # what the block's text costs in memory, for the scheduler
 
     def __sizeof__(self) -> int:
@@ -565,7 +568,8 @@ def _line_count(part: _Part) -> int:
 
 @dataclass
 class _FoldInput:
-    """What the fold needs of a part: the names of its documents and the prepared documents."""
+    """What the fold (corpus scope of `clean` on a collection) needs of a partition: the names
+    of its documents and the prepared documents."""
 
     ids: list[object]
     numbers: list[int]

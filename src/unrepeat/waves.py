@@ -21,7 +21,12 @@ finds such an order, many documents at a time, as a shuffle:
   back to the key partitions, which resolve the next occurrences.
 
 Each round (a *wave*) decides every ready document; the first undecided
-document is always ready, so the waves end. The verdicts are the fold's,
+document is always ready, so the waves end. Chains of documents that each
+wait for the one before (a site's footer line, an edited copy never kept,
+on every page) would cost a wave per page, so once the waves stop growing
+and are small, the rest is decided in one pass in input order
+(`finish_rest`): the fold over what is left, each document against the
+first decided holder of each of its keys and the rest before it. The verdicts are the fold's,
 whatever the number of partitions or blocks (`decide_all` runs the waves in
 one process; `unrepeat.dask` runs them on a cluster). A saved index from an
 earlier run sits in front of every holder index, as in the fold, and its
@@ -46,8 +51,8 @@ _LOW = (1 << GID_SHIFT) - 1
 _NONE = -1  # no holder
 
 #: What a decided document keeps, as later documents compare with it: its
-#: name, and the spans, key hashes and simhashes of the sentences it kept.
-Entry = tuple[str, list[tuple[int, int]], list[int], np.ndarray]
+#: name, and the spans (n, 2), key hashes and simhashes of the sentences it kept.
+Entry = tuple[str, np.ndarray, np.ndarray, np.ndarray]
 
 
 def gid(block: int, position: int) -> int:
@@ -209,7 +214,7 @@ class BlockState:
         self.names = list(names)
         self.sketches = list(sketches)
         n = len(self.sketches)
-        self.keys = [np.zeros(0, np.uint64) if s is None else np.unique(np.asarray(s.hashes, dtype=np.uint64))
+        self.keys = [np.zeros(0, np.uint64) if s is None else np.unique(s.hashes)
                      for s in self.sketches]
         self.unresolved = np.array([len(k) for k in self.keys], dtype=np.int64)
         self.decided = np.array([s is None for s in self.sketches], dtype=bool)
@@ -278,22 +283,19 @@ class BlockState:
             for i in ready.tolist():
                 g = int(self.gids[i])
                 while h < len(holders) and holders[h] < g:
-                    h_name, h_spans, h_hashes, h_fps = table[holders[h]]
-                    index.add_document(h_name, h_spans, h_hashes, h_fps, index.lookup.find(h_hashes))
+                    _add(index, table[holders[h]])
                     h += 1
                 sketch, name = self.sketches[i], self.names[i]
                 assert sketch is not None and name is not None
                 verdict = cleaner.decide(sketch, name)
                 remaining = [p for p in range(len(sketch.hashes)) if p not in verdict.removed]
-                fps = sketch.fingerprints
-                entry = (name, [sketch.spans[p] for p in remaining], [sketch.hashes[p] for p in remaining],
-                         fps[remaining] if len(fps) else fps)
+                entry = (name, sketch.spans[remaining], sketch.hashes[remaining], sketch.fingerprints[remaining])
                 self.verdicts[i], self.entries[i] = verdict, entry
                 out[g] = entry
                 keys = self.keys[i]
                 upd_gids.append(np.full(len(keys), g, dtype=np.int64))
                 upd_keys.append(keys)
-                upd_kept.append(np.isin(keys, np.asarray(entry[2], dtype=np.uint64)))
+                upd_kept.append(np.isin(keys, entry[2]))
         finally:
             index.rollback(mark)
         self.decided[ready] = True
@@ -360,14 +362,20 @@ def finish_rest(rests: Sequence[BlockState], candidates: Sequence[Resolved],
     return state
 
 
+def _add(index: CorpusIndex, entry: Entry) -> None:
+    """Index what a decided document keeps, as `CorpusCleaner.decide` does."""
+    name, spans, hashes, fps = entry
+    keys = hashes.tolist()
+    index.add_document(name, spans.tolist(), keys, fps, index.lookup.find(keys))
+
+
 def replay_index(base: CorpusIndex | None, entries: Sequence[Entry | None]) -> CorpusIndex:
     """The index the fold ends with: ``base`` (or a new one) and every document's
     kept sentences, in input order."""
     index = base if base is not None else CorpusIndex()
     for entry in entries:
         if entry is not None:
-            name, spans, hashes, fps = entry
-            index.add_document(name, spans, hashes, fps, index.lookup.find(hashes))
+            _add(index, entry)
     return index
 
 
