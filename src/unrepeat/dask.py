@@ -110,7 +110,8 @@ from .io import (
 from .records import text_of
 from .report import CleanResult, Summary
 from .waves import (
-    BlockState, Entry, KeyPartition, KeyTable, Plan, Resolved, Updates, finish_rest, fold_now, gid, position,
+    BlockState, Entry, KeyPartition, Published, KeyTable, Plan, Resolved, Updates, finish_rest, fold_now, gid, position,
+    GID_SHIFT,
     replay_index,
 )
 
@@ -433,11 +434,13 @@ def _shard(blocks: list[tuple[int, str]], *docs_and_offsets: _Docs | int) -> Blo
     return BlockState(gids, names, sketches)
 
 
-def _verdicts_of(state: BlockState, k: int) -> dict[int, Verdict | None]:
-    """The verdicts a state holds on the documents of block k, by position in the block."""
-    lo, hi = np.searchsorted(state.gids, [gid(k, 0), gid(k + 1, 0)])
-    return {position(g): state.verdicts[lo + i] for i, g in enumerate(state.gids[lo:hi].tolist())
-            if state.decided[lo + i]}
+def _verdicts_by_block(state: BlockState, blocks: int) -> list[dict[int, Verdict | None]]:
+    """The verdicts a state holds, per block, by position in the block."""
+    out: list[dict[int, Verdict | None]] = [{} for _ in range(blocks)]
+    for g, verdict, decided in zip(state.gids.tolist(), state.verdicts, state.decided.tolist(), strict=True):
+        if decided:
+            out[g >> GID_SHIFT][position(g)] = verdict
+    return out
 
 
 def _first_error(part: _CorpusPart | _Part, offset: int) -> tuple[int, str] | None:
@@ -492,7 +495,7 @@ def _plan(state: BlockState, wave: int, *resolved: Resolved) -> tuple[BlockState
 
 
 def _decide(state: BlockState, wave: int, config: Config, index_path: str | None,
-            *published: dict[int, Entry]) -> tuple[BlockState, dict[int, Entry], Updates]:
+            *published: Published) -> tuple[BlockState, Published, Updates]:
     if state.waves != wave:
         raise RuntimeError("a block is out of step (a task ran twice); run the job again")
     with _base_index(index_path) as base:
@@ -515,7 +518,7 @@ def _rest(state: BlockState) -> BlockState:
 
 
 def _finish_rest(config: Config, index_path: str | None, rests: list[BlockState], candidates: list[Resolved],
-                 *published: dict[int, Entry]) -> BlockState:
+                 *published: Published) -> BlockState:
     with _base_index(index_path) as base:
         return finish_rest(rests, candidates, published, config, base)
 
@@ -862,6 +865,12 @@ def run(
             progress).run()
 
 
+def _homes(client: distributed.Client, futures: list[Any]) -> dict[Any, str]:
+    """The worker holding each future's result, by key."""
+    found = client.who_has(futures)
+    return {f.key: found[f.key][0] for f in futures if found.get(f.key)}
+
+
 def _on(worker: str | None) -> dict[str, Any]:
     """Submit options that run a task on ``worker`` if it is still there."""
     return {} if worker is None else {"workers": [worker], "allow_other_workers": True}
@@ -1041,22 +1050,21 @@ class _Job:
             # Keep each shard and key partition where it is: their tasks go to that worker
             # (unless it is gone), so the states never travel.
             distributed_wait(shards + keyparts)
-            self.home = {f.key: addresses[0] for f, addresses in
-                         zip(shards + keyparts, client.who_has(shards + keyparts).values(), strict=True) if addresses}
+            self.home = _homes(client, shards + keyparts)
             shard_homes = [self.home.get(f.key) for f in shards]
             kp_homes = [self.home.get(f.key) for f in keyparts]
             shards = self._waves(shards, keyparts, futures, shard_homes, kp_homes)
             summary = RunSummary(waves=self.waves, rest=self.rest_documents)
             written = []
-            part_homes = dict(zip([p.key for p in parts], client.who_has(parts).values(), strict=True))
+            part_homes = _homes(client, parts)
+            # The verdicts of each state, by block, in one task where the state is.
+            by_block = [submit(_verdicts_by_block, state, len(self.blocks), priority=_WRITE_PRIORITY,
+                               **_on(home)) for state, home in zip([*shards, self.rest], [*shard_homes, None],
+                                                                   strict=True) if state is not None]
             for k, (part, offset, block) in enumerate(zip(parts, offsets, self.blocks, strict=True)):
-                verdicts = [submit(_verdicts_of, shards[k % len(shards)], k, priority=_WRITE_PRIORITY,
-                                   **_on(shard_homes[k % len(shards)]))]
-                if self.rest is not None:
-                    verdicts.append(submit(_verdicts_of, self.rest, k, priority=_WRITE_PRIORITY))
-                home = part_homes.get(part.key)
+                verdicts = [submit(operator.getitem, v, k, priority=_WRITE_PRIORITY) for v in by_block]
                 written.append(submit(_write_corpus, part, offset, k, block, target, *verdicts,
-                                      priority=_WRITE_PRIORITY, **_on(home[0] if home else None)))
+                                      priority=_WRITE_PRIORITY, **_on(part_homes.get(part.key))))
             futures += written
             if self.index_path is not None:
                 self.entries = [submit(_entries, state) for state in [*shards, self.rest] if state is not None]

@@ -195,6 +195,44 @@ class KeyPartition:
         return Resolved(out_gids[order], out_holders[order])
 
 
+class Published(NamedTuple):
+    """What the documents decided in a wave keep (their `Entry`), packed in a
+    few arrays: cheap to move between workers."""
+
+    gids: np.ndarray  # sorted
+    names: list[str]
+    offsets: np.ndarray  # document i's sentences are offsets[i]:offsets[i + 1]
+    spans: np.ndarray  # (n, 2)
+    hashes: np.ndarray
+    fingerprints: np.ndarray
+
+    @classmethod
+    def pack(cls, gids: list[int], entries: list[Entry]) -> Published:
+        lengths = [len(e[2]) for e in entries]
+        return cls(np.array(gids, dtype=np.int64), [e[0] for e in entries],
+                   np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]).astype(np.int64),
+                   np.concatenate([e[1] for e in entries] + [np.zeros((0, 2), np.int64)]),
+                   np.concatenate([e[2] for e in entries] + [np.zeros(0, np.uint64)]),
+                   np.concatenate([e[3] for e in entries] + [np.zeros(0, np.uint64)]))
+
+    def entry(self, i: int) -> Entry:
+        lo, hi = int(self.offsets[i]), int(self.offsets[i + 1])
+        return self.names[i], self.spans[lo:hi], self.hashes[lo:hi], self.fingerprints[lo:hi]
+
+
+def _entries_of(published: Sequence[Published], wanted: list[int]) -> dict[int, Entry]:
+    """The entries of the ``wanted`` gids (sorted) found in ``published``."""
+    out: dict[int, Entry] = {}
+    want = np.asarray(wanted, dtype=np.int64)
+    for p in published:
+        if not len(p.gids) or not len(want):
+            continue
+        at = np.minimum(np.searchsorted(p.gids, want), len(p.gids) - 1)
+        for w, i in zip(want[p.gids[at] == want].tolist(), at[p.gids[at] == want].tolist(), strict=True):
+            out[w] = p.entry(i)
+    return out
+
+
 class Plan(NamedTuple):
     """The documents of a block that are ready, and the holders they need."""
 
@@ -255,8 +293,8 @@ class BlockState:
         needed = np.unique(held_gids[np.isin(held_docs, ready)])
         return Plan(self.gids[ready], needed, int((~self.decided).sum()) - len(ready))
 
-    def decide(self, published: Sequence[dict[int, Entry]], config: Config,
-               base: CorpusIndex | None = None) -> tuple[dict[int, Entry], Updates]:
+    def decide(self, published: Sequence[Published], config: Config,
+               base: CorpusIndex | None = None) -> tuple[Published, Updates]:
         """Decide the ready documents against their holders (in ``published``);
         what they keep, for later documents and for the key partitions.
 
@@ -266,17 +304,16 @@ class BlockState:
         before it, which the fold shows it too, and none that holds a first
         kept copy of one of its keys (those are its holders).
         """
-        table: dict[int, Entry] = {}
-        for p in published:
-            table.update(p)
         ready = self._ready
         take = np.isin(self._held_docs, ready)
         holders = np.unique(self._held_gids[take]).tolist()
+        table = _entries_of(published, holders)
         self._held_docs, self._held_gids = self._held_docs[~take], self._held_gids[~take]
         index = base if base is not None else CorpusIndex()
         mark = index.mark()
         cleaner = CorpusCleaner(config, index)
-        out: dict[int, Entry] = {}
+        out_gids: list[int] = []
+        out_entries: list[Entry] = []
         upd_gids, upd_keys, upd_kept = [], [], []
         h = 0
         try:
@@ -291,7 +328,8 @@ class BlockState:
                 remaining = [p for p in range(len(sketch.hashes)) if p not in verdict.removed]
                 entry = (name, sketch.spans[remaining], sketch.hashes[remaining], sketch.fingerprints[remaining])
                 self.verdicts[i], self.entries[i] = verdict, entry
-                out[g] = entry
+                out_gids.append(g)
+                out_entries.append(entry)
                 keys = self.keys[i]
                 upd_gids.append(np.full(len(keys), g, dtype=np.int64))
                 upd_keys.append(keys)
@@ -304,7 +342,7 @@ class BlockState:
         updates = Updates(np.concatenate(upd_gids + [np.zeros(0, np.int64)]),
                           np.concatenate(upd_keys + [np.zeros(0, np.uint64)]),
                           np.concatenate(upd_kept + [np.zeros(0, bool)]))
-        return out, updates
+        return Published.pack(out_gids, out_entries), updates
 
     def skip(self) -> None:
         """Nothing is ready in this wave."""
@@ -341,7 +379,7 @@ def fold_now(counts: Sequence[int], fold_below: int) -> bool:
 
 
 def finish_rest(rests: Sequence[BlockState], candidates: Sequence[Resolved],
-                published: Sequence[dict[int, Entry]], config: Config,
+                published: Sequence[Published], config: Config,
                 base: CorpusIndex | None = None) -> BlockState:
     """Decide the documents the waves left, in one pass in input order: each
     against the documents before it, those left and the first decided one
@@ -408,13 +446,13 @@ def decide_all(blocks: Sequence[Sequence[tuple[str, Sketch] | None]], config: Co
     tables = [s.key_table() for s in states]
     prior = base.lookup.arrays()[0] if base is not None else None
     keyparts = [KeyPartition(j, partitions, tables, prior) for j in range(partitions)]
-    published: dict[int, Entry] = {}
+    published: list[Published] = []
     updates: list[Updates] = []
     counts: list[int] = []  # documents decided in each wave
     while not all(s.done for s in states):
         if fold_now(counts, fold_below):
             candidates = [kp.candidates(updates) for kp in keyparts]
-            rest = finish_rest([s.rest() for s in states], candidates, [published], config, base)
+            rest = finish_rest([s.rest() for s in states], candidates, published, config, base)
             for s in states:
                 s.absorb(rest)
             break
@@ -422,9 +460,9 @@ def decide_all(blocks: Sequence[Sequence[tuple[str, Sketch] | None]], config: Co
         updates = []
         plans = [s.plan(resolved) for s in states]
         for s in states:
-            out, upd = s.decide([published], config, base)
+            out, upd = s.decide(published, config, base)
             updates.append(upd)
-            published.update(out)
+            published.append(out)
         counts.append(sum(len(p.ready) for p in plans))
     found = {int(g): (s.verdicts[i], s.entries[i]) for s in states for i, g in enumerate(s.gids.tolist())}
     verdicts = [[found[gid(k, i)][0] for i in range(len(docs))] for k, docs in enumerate(blocks)]
@@ -432,5 +470,5 @@ def decide_all(blocks: Sequence[Sequence[tuple[str, Sketch] | None]], config: Co
     return Outcome(verdicts, entries, len(counts))
 
 
-__all__ = ["BlockState", "Entry", "finish_rest", "fold_now", "position", "KeyPartition", "KeyTable", "Outcome", "Plan", "Resolved", "Updates",
+__all__ = ["BlockState", "Entry", "finish_rest", "fold_now", "position", "Published", "KeyPartition", "KeyTable", "Outcome", "Plan", "Resolved", "Updates",
            "decide_all", "gid", "replay_index"]
