@@ -13,12 +13,14 @@ finds such an order, many documents at a time, as a shuffle:
   are ordered by document. An occurrence is *resolved* once every earlier
   occurrence up to the first one its document kept is decided: its holder
   is then that document (or none: nothing earlier kept the key).
-- A document whose keys are all resolved is *ready* (`BlockState.plan`). It
-  is decided (`BlockState.decide`) against an index holding only its
-  holders, in input order, which answers every lookup and every run as the
-  whole index would (the first kept copy of each of its keys is in a
-  holder; neighbours of a match are in the same holder). What it keeps goes
-  back to the key partitions, which resolve the next occurrences.
+- Documents are dealt to *shards* (`BlockState`). A document whose keys
+  are all resolved is *ready* (`BlockState.plan`). It is decided
+  (`BlockState.decide`) against an index holding its holders, in input
+  order, which answers every lookup and every run as the whole index would
+  (the first kept copy of each of its keys is in a holder; neighbours of a
+  match are in the same holder). What it keeps goes back to the key
+  partitions, which resolve the next occurrences, and to later documents
+  that hold it (`Published`).
 
 Each round (a *wave*) decides every ready document; the first undecided
 document is always ready, so the waves end. Chains of documents that each
@@ -26,11 +28,12 @@ wait for the one before (a site's footer line, an edited copy never kept,
 on every page) would cost a wave per page, so once the waves stop growing
 and are small, the rest is decided in one pass in input order
 (`finish_rest`): the fold over what is left, each document against the
-first decided holder of each of its keys and the rest before it. The verdicts are the fold's,
-whatever the number of partitions or blocks (`decide_all` runs the waves in
-one process; `unrepeat.dask` runs them on a cluster). A saved index from an
-earlier run sits in front of every holder index, as in the fold, and its
-keys resolve at once.
+first decided holder of each of its keys and the rest before it.
+
+The verdicts are the fold's, whatever the number of partitions, shards or
+blocks (`decide_all` runs the waves in one process; `unrepeat.dask` runs
+them on a cluster). A saved index from an earlier run sits in front of
+every holder index, as in the fold, and its keys resolve at once.
 
 A document is named by a *gid*, ``block << 32 | position in block``:
 sorting gids sorts documents in input order.
