@@ -79,8 +79,8 @@ The module imports without dask; its functions need ``pip install
 from __future__ import annotations
 
 import contextlib
-import functools
 import dataclasses
+import functools
 import gc
 import glob
 import gzip
@@ -92,7 +92,7 @@ import pickle
 import re
 import secrets
 import threading
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,9 +110,8 @@ from .io import (
 from .records import text_of
 from .report import CleanResult, Summary
 from .waves import (
-    BlockState, Entry, KeyPartition, Published, KeyTable, Plan, Resolved, Updates, finish_rest, fold_now, gid, position,
-    GID_SHIFT,
-    replay_index,
+    GID_SHIFT, BlockState, Entry, KeyPartition, KeyTable, Plan, Published, Resolved, Updates, finish_rest, fold_now,
+    gid, position, replay_index,
 )
 
 if TYPE_CHECKING:
@@ -409,12 +408,13 @@ def _prepare_block(block: Block, text_field: str, id_field: str, config: Config)
     return _CorpusPart(lines, items, packed, len(packed) + _nbytes(items) // 2), docs
 
 
-def _unpack(packed: bytes) -> list[Prepared | None]:
-    # Many small objects: unpickled with the garbage collector paused, they load 2-3 times faster.
+def _loads(data: bytes) -> Any:
+    """Unpickle with the garbage collector paused: prepared documents are many small
+    objects, which it would scan over and over (they load 2-3 times faster)."""
     paused = gc.isenabled()
     gc.disable()
     try:
-        return pickle.loads(packed)  # type: ignore[no-any-return]
+        return pickle.loads(data)
     finally:
         if paused:
             gc.enable()
@@ -482,30 +482,32 @@ def _key_partition(j: int, partitions: int, index_path: str | None, *tables: Key
         return KeyPartition(j, partitions, tables, prior)
 
 
+def _in_step(state: KeyPartition | BlockState, wave: int) -> None:
+    """States are changed in place: a task run again (after a worker was lost) must not go on."""
+    if state.waves != wave:
+        raise RuntimeError(f"a {type(state).__name__} is out of step (a task ran twice); run the job again")
+
+
 def _key_wave(part: KeyPartition, wave: int, *updates: Updates) -> tuple[KeyPartition, Resolved]:
-    if part.waves != wave:
-        raise RuntimeError("a key partition is out of step (a task ran twice); run the job again")
+    _in_step(part, wave)
     return part, part.wave(updates)
 
 
 def _plan(state: BlockState, wave: int, *resolved: Resolved) -> tuple[BlockState, Plan]:
-    if state.waves != wave:
-        raise RuntimeError("a block is out of step (a task ran twice); run the job again")
+    _in_step(state, wave)
     return state, state.plan(resolved)
 
 
 def _decide(state: BlockState, wave: int, config: Config, index_path: str | None,
             *published: Published) -> tuple[BlockState, Published, Updates]:
-    if state.waves != wave:
-        raise RuntimeError("a block is out of step (a task ran twice); run the job again")
+    _in_step(state, wave)
     with _base_index(index_path) as base:
         out, updates = state.decide(published, config, base)
     return state, out, updates
 
 
 def _candidates(part: KeyPartition, wave: int, *updates: Updates) -> Resolved:
-    if part.waves != wave:
-        raise RuntimeError("a key partition is out of step (a task ran twice); run the job again")
+    _in_step(part, wave)
     return part.candidates(updates)
 
 
@@ -525,8 +527,7 @@ def _finish_rest(config: Config, index_path: str | None, rests: list[BlockState]
 
 def _skip_wave(state: BlockState, wave: int) -> BlockState:
     """A shard with nothing ready in this wave moves on to the next."""
-    if state.waves != wave:
-        raise RuntimeError("a block is out of step (a task ran twice); run the job again")
+    _in_step(state, wave)
     state.skip()
     return state
 
@@ -536,7 +537,7 @@ def _write_corpus(part: _CorpusPart, offset: int, k: int, block: Block, target: 
     """Apply a block's verdicts (from its shard, and from the rest if the waves left one) to its
     prepared documents and write its part."""
     found = {p: v for part_verdicts in verdicts for p, v in part_verdicts.items()}
-    prepared = _unpack(part.packed)
+    prepared: list[Prepared | None] = _loads(part.packed)
     results = []
     for i, p in enumerate(prepared):
         if p is not None and found.get(i) is None:
@@ -575,29 +576,19 @@ class _FoldInput:
     of its documents and the prepared documents."""
 
     ids: list[object]
-    numbers: list[int]
-    errors: list[str | None]
-    prepared: list[Prepared | None]
+    prepared: list[Prepared]
     nbytes: int
 
     def __sizeof__(self) -> int:
         return self.nbytes
 
     def __reduce__(self) -> tuple[object, ...]:
-        # Prepared documents are many small objects: unpickled with the garbage collector paused
-        # (it would scan them over and over), they load 2-3 times faster on the fold's worker.
-        fields = (self.ids, self.numbers, self.errors, self.prepared, self.nbytes)
+        fields = (self.ids, self.prepared, self.nbytes)
         return (_unpickled, (pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL),))
 
 
 def _unpickled(data: bytes) -> _FoldInput:
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        return _FoldInput(*pickle.loads(data))
-    finally:
-        if paused:
-            gc.enable()
+    return _FoldInput(*_loads(data))
 
 
 @dataclass
@@ -640,36 +631,21 @@ class _State:
         return (_State, (self._cleaner, self.documents))
 
 
-def _start(config: Config, index_path: str | None) -> _State:
-    """The first state: an empty index, or the one saved at ``index_path`` (started if missing)."""
-    index = None
-    if index_path is not None and os.path.lexists(index_path):
-        index = CorpusIndex.load(index_path)
-    return _State(CorpusCleaner(config, index))
+def _start(config: Config) -> _State:
+    """The first state: an empty index."""
+    return _State(CorpusCleaner(config))
 
 
-def _fold(state: _State, part: _FoldInput, offset: int, name: str | None,
-          skip_errors: bool) -> tuple[_State, _Results]:
-    """The local engine's decisions for one block, against everything kept before it.
+def _fold(state: _State, part: _FoldInput) -> tuple[_State, _Results]:
+    """The local engine's decisions for one partition, against everything kept before it.
 
-    A document is named by its id, else by FILE:LINE, as the CLI names it
-    (``name`` None: "record N", N counting all documents from 0, as
-    `unrepeat.clean_records` names it).
+    A document is named by its id, else "record N", N counting all documents
+    from 0, as `unrepeat.clean_records` names it.
     """
     first, cleaner = state.documents, state.take()
-    results: list[CleanResult | None] = []
-    for i, (doc_id, number, error, prepared) in enumerate(zip(part.ids, part.numbers, part.errors, part.prepared,
-                                                              strict=True)):
-        if prepared is None:
-            if not skip_errors:
-                raise InputError(name or "<records>", error or "no text", offset + number)
-            results.append(None)
-            continue
-        if doc_id is not None:
-            doc_name = str(doc_id)
-        else:
-            doc_name = f"record {first + i}" if name is None else f"{name}:{offset + number}"
-        results.append(cleaner.process(prepared, doc_name))
+    results: list[CleanResult | None] = [
+        cleaner.process(prepared, str(doc_id) if doc_id is not None else f"record {first + i}")
+        for i, (doc_id, prepared) in enumerate(zip(part.ids, part.prepared, strict=True))]
     return _State(cleaner, first + len(part.ids)), _Results(results, part.nbytes // 2)
 
 
@@ -941,7 +917,6 @@ class _Job:
         self.id_field = id_field
         self.index_path = None if index_path is None else os.path.abspath(index_path)
         self.progress = progress
-        self.home: dict[Any, str] = {}  # corpus scope: the worker of each shard and key partition
         self.rest: Any = None  # corpus scope: the documents the waves left, decided in one pass
         self.rest_documents = 0
         self.entries: list[Any] = []  # corpus scope with an index: futures of what each block keeps
@@ -1050,9 +1025,9 @@ class _Job:
             # Keep each shard and key partition where it is: their tasks go to that worker
             # (unless it is gone), so the states never travel.
             distributed_wait(shards + keyparts)
-            self.home = _homes(client, shards + keyparts)
-            shard_homes = [self.home.get(f.key) for f in shards]
-            kp_homes = [self.home.get(f.key) for f in keyparts]
+            homes = _homes(client, shards + keyparts)
+            shard_homes = [homes.get(f.key) for f in shards]
+            kp_homes = [homes.get(f.key) for f in keyparts]
             shards = self._waves(shards, keyparts, futures, shard_homes, kp_homes)
             summary = RunSummary(waves=self.waves, rest=self.rest_documents)
             written = []
@@ -1215,11 +1190,11 @@ def _clean_bag(bag: dask.bag.Bag, text_field: str, id_field: str,
 
     if config.scope is Scope.CORPUS:
         outputs = []
-        state = dask.delayed(_start, pure=False)(config, None)
+        state = dask.delayed(_start, pure=False)(config)
         for partition in bag.to_delayed():
             part = dask.delayed(list, pure=False)(partition)  # a partition may be an iterator: read it once
             prepared = dask.delayed(_prepare_records, pure=False)(part, text_field, id_field, config)
-            folded = dask.delayed(_fold, pure=False, nout=2)(state, prepared, 0, None, False)
+            folded = dask.delayed(_fold, pure=False, nout=2)(state, prepared)
             state, results = folded
             outputs.append(dask.delayed(_record_outputs, pure=False)(part, results, text_field, id_field, config))
         pairs = db.from_delayed(outputs)
@@ -1252,9 +1227,7 @@ def _clean_records_part(part: Sequence[dict[str, object]], text_field: str, id_f
 
 def _prepare_records(part: Sequence[object], text_field: str, id_field: str, config: Config) -> _FoldInput:
     records = _records_of(list(part), text_field, id_field)
-    prepared: list[Prepared | None] = [prepare(text, config) for _, text in records]
-    n = len(records)
-    return _FoldInput([doc_id for doc_id, _ in records], [0] * n, [None] * n, prepared,
+    return _FoldInput([doc_id for doc_id, _ in records], [prepare(text, config) for _, text in records],
                       sum(6 * len(text) for _, text in records) + 1000)
 
 
@@ -1285,10 +1258,10 @@ def _clean_frame(df: dask.dataframe.DataFrame, text_field: str, id_field: str,
     if config.scope is Scope.CORPUS:
         parts = df.to_delayed()
         outputs = []
-        state = dask.delayed(_start, pure=False)(config, None)
+        state = dask.delayed(_start, pure=False)(config)
         for part in parts:
             prepared = dask.delayed(_prepare_frame, pure=False)(part, text_field, id_field, config)
-            state, results = dask.delayed(_fold, pure=False, nout=2)(state, prepared, 0, None, False)
+            state, results = dask.delayed(_fold, pure=False, nout=2)(state, prepared)
             outputs.append(dask.delayed(_frame_outputs, pure=False)(part, results, text_field, id_field, config))
         combined = dd.from_delayed(outputs, meta=meta, divisions=df.divisions, verify_meta=False)
     else:
@@ -1317,8 +1290,7 @@ def _clean_frame_part(pdf: pandas.DataFrame, text_field: str, id_field: str, con
 
 def _prepare_frame(pdf: pandas.DataFrame, text_field: str, id_field: str, config: Config) -> _FoldInput:
     ids, texts = _frame_records(pdf, text_field, id_field)
-    n = len(texts)
-    return _FoldInput(ids, [0] * n, [None] * n, [prepare(t, config) for t in texts],
+    return _FoldInput(ids, [prepare(t, config) for t in texts],
                       sum(6 * len(t) for t in texts) + 1000)
 
 

@@ -109,6 +109,14 @@ def _ranges(sorted_values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return starts + np.arange(total)
 
 
+def _first_in_group(keys: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """For sorted ``keys``: per element, the position of the first element of its
+    key's group where ``where`` holds (``len(keys)`` if none)."""
+    n = len(keys)
+    is_start = np.concatenate([[True], keys[1:] != keys[:-1]])
+    return np.minimum.reduceat(np.where(where, np.arange(n), n), np.flatnonzero(is_start))[np.cumsum(is_start) - 1]
+
+
 class KeyPartition:
     """The occurrences of the keys of one partition, and which are resolved."""
 
@@ -161,11 +169,8 @@ class KeyPartition:
         if not n:
             return Resolved(np.zeros(0, np.int64), np.zeros(0, np.int64))
         keys, status, gids = self.row_keys[order], self.status[order], self.row_gids[order]
-        is_start = np.concatenate([[True], keys[1:] != keys[:-1]])
-        starts = np.flatnonzero(is_start)
-        at = np.arange(n)
-        first_kept = np.minimum.reduceat(np.where(status == 2, at, n), starts)[(np.cumsum(is_start) - 1)]
-        want = (status == 0) & (first_kept < at) & ~np.isin(keys, self.prior_keys)
+        first_kept = _first_in_group(keys, status == 2)
+        want = (status == 0) & (first_kept < np.arange(n)) & ~np.isin(keys, self.prior_keys)
         out_gids, out_holders = gids[want], gids[first_kept[want]]
         o = np.argsort(out_gids, kind="stable")
         return Resolved(out_gids[o], out_holders[o])
@@ -179,20 +184,17 @@ class KeyPartition:
         if not n:
             return Resolved(np.zeros(0, np.int64), np.zeros(0, np.int64))
         keys = self.row_keys[active]
-        is_start = np.concatenate([[True], keys[1:] != keys[:-1]])
-        starts = np.flatnonzero(is_start)
-        group = np.cumsum(is_start) - 1
         status = self.status[active]
         at = np.arange(n)
-        first_kept = np.minimum.reduceat(np.where(status == 2, at, n), starts)[group]
-        first_open = np.minimum.reduceat(np.where(status == 0, at, n), starts)[group]
+        first_kept = _first_in_group(keys, status == 2)
+        first_open = _first_in_group(keys, status == 0)
         new = (status == 0) & ~self.resolved[active] & (prior | (first_kept < first_open) | (at == first_open))
         gids = self.row_gids[active]
         holders = np.where(prior | (first_kept >= at), _NONE, gids[np.minimum(first_kept, n - 1)])
         self.resolved[active[new]] = True
         out_gids, out_holders = gids[new], holders[new]
         # Keys whose every occurrence is resolved need nothing more.
-        keep = (np.maximum.reduceat((~self.resolved[active]).astype(np.int8), starts) > 0)[group]
+        keep = _first_in_group(keys, ~self.resolved[active]) < n
         self.active, self.prior = active[keep], prior[keep]
         order = np.argsort(out_gids, kind="stable")
         return Resolved(out_gids[order], out_holders[order])
@@ -347,6 +349,13 @@ class BlockState:
                           np.concatenate(upd_kept + [np.zeros(0, bool)]))
         return Published.pack(out_gids, out_entries), updates
 
+    def all_ready(self, holders: Sequence[Resolved]) -> None:
+        """Make every undecided document ready, with these holders (for `finish_rest`)."""
+        gids = np.concatenate([h.gids for h in holders] + [np.zeros(0, np.int64)])
+        self._held_docs = np.searchsorted(self.gids, gids)
+        self._held_gids = np.concatenate([h.holders for h in holders] + [np.zeros(0, np.int64)])
+        self._ready = np.flatnonzero(~self.decided)
+
     def skip(self) -> None:
         """Nothing is ready in this wave."""
         self.waves += 1
@@ -394,11 +403,7 @@ def finish_rest(rests: Sequence[BlockState], candidates: Sequence[Resolved],
     names = [n for r in rests for n in r.names]
     sketches = [s for r in rests for s in r.sketches]
     state = BlockState(gids[order], [names[i] for i in order], [sketches[i] for i in order])
-    cand_gids = np.concatenate([c.gids for c in candidates] + [np.zeros(0, np.int64)])
-    cand_holders = np.concatenate([c.holders for c in candidates] + [np.zeros(0, np.int64)])
-    state._ready = np.arange(len(state.gids))
-    state._held_docs = np.searchsorted(state.gids, cand_gids)
-    state._held_gids = cand_holders
+    state.all_ready(candidates)
     state.decide(published, config, base)
     return state
 
