@@ -1,0 +1,235 @@
+"""Choice: one copy per family of copies, the best one, kept whole.
+
+Every piece that a passage matches belongs to an **atom**: the pieces that are
+copies of one another (the union of the matches of every passage, so two,
+three or fifty copies are one family). Every occurrence of a passage belongs
+to a **region**: the occurrences that overlap, merged; in practice one copy
+of the repeated text, whatever its layout.
+
+Each atom keeps one piece: the one in the best region (`Ranking`). Every atom
+of a region is decided by the same ranking, so the best copy is kept whole
+and in its own order, never a patchwork; the other copies lose every piece the
+best copy holds and keep, in place, what only they hold. Within one region
+(a sentence its copy holds twice, a pull quote) the piece set in a paragraph
+wins, then the earliest. Stutters (a line twice in a row) make no region:
+they collapse like ``uniq``, to the first line, unless a copy of it stands in
+a region.
+
+A piece goes only as a copy of its atom's kept piece by `similarity` (at
+least ``Config.similarity``); where it is not (an atom chained through
+edited copies), it stays.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections import defaultdict
+from typing import NamedTuple
+
+from ..config import Keep
+from ..report import Reason, Rule
+from .clusters import Document
+from .passages import Passage
+
+#: A paragraph holding more sentences than this reads as several glued together.
+BLOB_SENTENCES = 5
+#: Occurrences that overlap by this many pieces (or all of the smaller) are one region.
+_OVERLAP = 3
+#: Unrepeated pieces counted on either side of a copy (more tell nothing more).
+CONTEXT = 50
+_NO_REGION = (-math.inf,)
+
+
+class Decision(NamedTuple):
+    """A removed piece, the kept piece it copies, why, and how alike they are."""
+
+    piece: int
+    kept: int
+    reason: Reason
+    rule: Rule
+    similarity: float
+
+
+def atoms(passages: list[Passage], n: int) -> list[int]:
+    """The atom of every piece (-1: matched by no passage)."""
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    touched = [False] * n
+    for passage in passages:
+        for a, b, _ in passage.matches:
+            touched[a] = touched[b] = True
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    return [find(i) if touched[i] else -1 for i in range(n)]
+
+
+def regions(passages: list[Passage]) -> list[tuple[int, int]]:
+    """The occurrences of passages (stutters aside) that overlap, merged, in order.
+
+    Occurrences that only touch at their ends (a copy's last piece is the
+    first piece of the next copy: the title of copy 2 right after copy 1)
+    are not merged; the later one keeps the shared pieces.
+    """
+    spans = sorted(span for p in passages if p.rule is not Rule.STUTTER for span in (p.a_span, p.b_span))
+    merged: list[tuple[int, int]] = []
+    for lo, hi in spans:
+        if merged and lo <= merged[-1][1]:
+            last_lo, last_hi = merged[-1]
+            overlap = min(hi, last_hi) - lo + 1
+            if overlap >= min(_OVERLAP, hi - lo + 1, last_hi - last_lo + 1):
+                merged[-1] = (last_lo, max(last_hi, hi))
+                continue
+            if lo > last_lo:
+                merged[-1] = (last_lo, lo - 1)
+            else:
+                continue
+        merged.append((lo, hi))
+    return merged
+
+
+class Ranking:
+    """Scores regions: higher is better.
+
+    With ``keep=best``: first the more complete (the content it holds: the
+    length of every atom in it once, and of its own sentences of passage
+    size), then the better formed (fewer paragraphs that glue many sentences
+    together, fewer paragraph breaks where another copy runs the same two
+    pieces on in one paragraph, fewer repaired paragraphs, no teaser cut
+    short), then the one embedded in a paragraph (for a copy inside one
+    paragraph), then the one set in more unrepeated text, then the earliest.
+    ``keep=first`` and ``keep=last`` rank by position only.
+    """
+
+    def __init__(self, doc: Document, atom: list[int], spans: list[tuple[int, int]]) -> None:
+        self.doc, self.atom, self.spans = doc, atom, spans
+        pieces = doc.pieces
+        self.atom_len: dict[int, int] = defaultdict(int)
+        for i, a in enumerate(atom):
+            if a >= 0:
+                self.atom_len[a] = max(self.atom_len[a], pieces[i].s1 - pieces[i].s0)
+        self.units_in_para = [len({pieces[k].unit for k in members}) for members in doc.para_pieces]
+        # Pairs of atoms that some well-formed paragraph runs on one after the other.
+        self.joined: set[tuple[int, int]] = set()
+        for i in range(len(pieces) - 1):
+            a, b = atom[i], atom[i + 1]
+            para = pieces[i].para
+            if a >= 0 and b >= 0 and pieces[i + 1].para == para and self.units_in_para[para] <= BLOB_SENTENCES:
+                self.joined.add((a, b))
+        self.keyed = [0]  # pieces with letters before each piece
+        for p in pieces:
+            self.keyed.append(self.keyed[-1] + bool(p.key))
+        self.repeated = [False] * len(pieces)
+        for lo, hi in spans:
+            self.repeated[lo : hi + 1] = [True] * (hi - lo + 1)
+        self.scores = [self._score(lo, hi) for lo, hi in spans]
+
+    def _score(self, lo: int, hi: int) -> tuple[float, ...]:
+        keep = self.doc.config.keep
+        if keep is Keep.FIRST:
+            return (-lo,)
+        if keep is Keep.LAST:
+            return (lo,)
+        return (self._completeness(lo, hi), -self._penalty(lo, hi), self._embedded(lo, hi), self._context(lo, hi), -lo)
+
+    def _completeness(self, lo: int, hi: int) -> int:
+        doc, atom = self.doc, self.atom
+        seen: set[int] = set()
+        total = 0
+        for k in range(lo, hi + 1):
+            a = atom[k]
+            if a >= 0:
+                if a not in seen:
+                    seen.add(a)
+                    total += self.atom_len[a]
+            elif doc.pieces[k].words >= doc.config.min_sentence_words:
+                total += doc.pieces[k].s1 - doc.pieces[k].s0
+        return total
+
+    def _penalty(self, lo: int, hi: int) -> float:
+        pieces, paragraphs, atom = self.doc.pieces, self.doc.norm.paragraphs, self.atom
+        paras = sorted({pieces[k].para for k in range(lo, hi + 1)})
+        blobs = sum(max(0, self.units_in_para[p] - BLOB_SENTENCES) for p in paras)
+        splits = sum(1 for k in range(lo, hi) if pieces[k].para != pieces[k + 1].para
+                     and (atom[k], atom[k + 1]) in self.joined)
+        repaired = sum(1 for p in paras if paragraphs[p].repairs and not paragraphs[p].truncated)
+        truncated = sum(1 for p in paras if paragraphs[p].truncated)
+        return blobs + splits + 0.5 * repaired + 5 * truncated
+
+    def _embedded(self, lo: int, hi: int) -> int:
+        """Pieces with letters beside ``lo..hi`` in its paragraph (0 when it spans paragraphs)."""
+        pieces = self.doc.pieces
+        para = pieces[lo].para
+        if pieces[hi].para != para:
+            return 0
+        members = self.doc.para_pieces[para]
+        keyed = self.keyed
+        return keyed[members[-1] + 1] - keyed[members[0]] - (keyed[hi + 1] - keyed[lo])
+
+    def _context(self, lo: int, hi: int) -> int:
+        """Unrepeated pieces right before and after ``lo..hi`` (counted up to `CONTEXT`)."""
+        n, k = 0, lo - 1
+        while k >= 0 and not self.repeated[k] and n < CONTEXT:
+            n, k = n + 1, k - 1
+        k = hi + 1
+        while k < len(self.repeated) and not self.repeated[k] and n < 2 * CONTEXT:
+            n, k = n + 1, k + 1
+        return n
+
+    def local(self, i: int) -> tuple[int, ...]:
+        """Ties within one region: the piece set in a paragraph, then the earliest."""
+        keep = self.doc.config.keep
+        if keep is Keep.LAST:
+            return (i,)
+        if keep is Keep.FIRST:
+            return (-i,)
+        return (self._embedded(i, i), -i)
+
+
+def choose(doc: Document, passages: list[Passage]) -> dict[int, Decision]:
+    """Which pieces go, and which kept piece each one copies."""
+    n = len(doc.pieces)
+    atom = atoms(passages, n)
+    spans = regions(passages)
+    ranking = Ranking(doc, atom, spans)
+    starts = [lo for lo, _ in spans]
+    region_of = [-1] * n
+    for i in range(n):
+        r = bisect_right(starts, i) - 1
+        if r >= 0 and i <= spans[r][1]:
+            region_of[i] = r
+    # Each piece goes for the reason of the largest passage it is in.
+    why: dict[int, tuple[int, Reason, Rule]] = {}
+    for passage in passages:
+        size = len(passage.matches)
+        for a, b, _ in passage.matches:
+            for i in (a, b):
+                if i not in why or size > why[i][0]:
+                    why[i] = (size, passage.reason, passage.rule)
+    members: dict[int, list[int]] = defaultdict(list)
+    for i, a in enumerate(atom):
+        if a >= 0:
+            members[a].append(i)
+
+    def rank(i: int) -> tuple[tuple[float, ...], tuple[int, ...]]:
+        r = region_of[i]
+        return (ranking.scores[r] if r >= 0 else _NO_REGION), ranking.local(i)
+
+    decisions: dict[int, Decision] = {}
+    for group in members.values():
+        winner = max(group, key=rank)
+        for i in group:
+            if i == winner:
+                continue
+            sim = doc.similarity(i, winner)
+            if sim >= doc.config.similarity:
+                _, reason, rule = why[i]
+                decisions[i] = Decision(i, winner, reason, rule, sim)
+    return decisions

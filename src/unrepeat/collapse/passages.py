@@ -1,0 +1,118 @@
+"""Which runs are repeated passages, and which repetition is content.
+
+A run is a **passage** when it is big enough to be a copy rather than a
+coincidence (`passage_rule`, shared with corpus scope): two or more
+pieces with 10 words or more between them, or one long piece (10 words, or
+25 characters in scripts without spaces) repeated exactly. The same line twice
+in a row (a stutter) goes at any size; other repeats below passage size stay
+unless ``Config.collapse_short``.
+
+A passage is **content** (it stays at every occurrence) when each occurrence
+lies inside one paragraph that also holds words of its own (at least
+`OWN_WORDS` in pieces that occur nowhere else), the two are not next to each
+other, and no occurrence is a teaser cut short: the shared opening of
+glossary entries, a templated first sentence in API documentation, a phrase a
+writer repeats. Runs are maximal, so an occurrence inside a larger repeated
+block is part of that block's run, not a run of its own, and goes with it.
+A pull quote standing in a paragraph of its own is not content: the copy
+embedded in the text stays, the standalone one goes.
+
+Preformatted text (code, aligned tables) counts only inside a run of prose:
+code that repeats code is content, and a sentence repeated before two code
+blocks takes no code with it.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from ..config import Config
+from ..report import Reason, Rule
+from .clusters import Document, is_long
+from .runs import Kind, Run
+
+#: Words of its own a paragraph needs for a repeated run inside it to be content.
+OWN_WORDS = 3
+
+
+class Passage(NamedTuple):
+    """A run that is a copy: its matches, why it goes and which rule found it."""
+
+    matches: tuple[tuple[int, int, Kind], ...]
+    reason: Reason
+    rule: Rule
+
+    @property
+    def a_span(self) -> tuple[int, int]:
+        return self.matches[0][0], self.matches[-1][0]
+
+    @property
+    def b_span(self) -> tuple[int, int]:
+        return self.matches[0][1], self.matches[-1][1]
+
+
+def passage_rule(matched: int, exact: int, words: int, long_exact: bool, config: Config) -> Rule | None:
+    """Is a run of ``matched`` pieces (``exact`` of them in the same cluster,
+    ``words`` words) a passage, and by which rule? ``long_exact``: one of the
+    pieces it matches word for word is long.
+
+    >>> passage_rule(2, 2, 14, False, Config())
+    <Rule.RUN: 'run'>
+    >>> passage_rule(1, 1, 12, True, Config())
+    <Rule.LONG_SENTENCE: 'long_sentence'>
+    >>> passage_rule(1, 1, 4, False, Config()) is None
+    True
+    """
+    if matched >= config.min_run_sentences and exact >= 2 and words >= config.min_passage_words:
+        return Rule.RUN
+    if long_exact:
+        return Rule.LONG_SENTENCE
+    return None
+
+
+def classify(doc: Document, run: Run) -> Passage | None:
+    """The passage a run is, or None when it stays (too small, code, or content)."""
+    config, pieces, paragraphs = doc.config, doc.pieces, doc.norm.paragraphs
+    if run.stutter:
+        return Passage(run.matches, Reason.STUTTERED_LINE, Rule.STUTTER)
+    prose = [m for m in run.matches if not (paragraphs[pieces[m.a].para].pre and paragraphs[pieces[m.b].para].pre)]
+    strong = [m for m in prose if m.kind is Kind.STRONG]
+    words = sum(pieces[m.a].words for m in prose)
+    # Outside a run, only exact copies count: near-duplicates that merely look
+    # alike ("Read: X" and "X", list lines) are distinct items.
+    exact = [m for m in strong if pieces[m.a].key == pieces[m.b].key]
+    rule = passage_rule(len(prose), len(strong), words, any(is_long(pieces[m.a].key, config) for m in exact), config)
+    if rule is Rule.RUN:
+        passage = Passage(run.matches, Reason.REPEATED_PASSAGE, rule)
+    elif rule is Rule.LONG_SENTENCE:
+        reason = Reason.REPEATED_PASSAGE if len(prose) > 1 else Reason.REPEATED_SENTENCE
+        passage = Passage(tuple(prose), reason, rule)
+    elif config.collapse_short and exact:
+        return Passage(tuple(strong), Reason.SHORT_REPEAT, Rule.SHORT)
+    else:
+        return None
+    return None if is_content(doc, passage) else passage
+
+
+def is_content(doc: Document, passage: Passage) -> bool:
+    """Is this repetition part of the text at each occurrence (see the module docstring)?
+
+    Pieces matched only as name or number variants ("Its value for Alpha is
+    12", "Its value for Bravo is 47") are text of their own, not copies.
+    """
+    pieces, paragraphs = doc.pieces, doc.norm.paragraphs
+    strong = [m for m in passage.matches if m[2] is Kind.STRONG]
+    if not strong:
+        return False
+    a_lo, a_hi, b_lo, b_hi = strong[0][0], strong[-1][0], strong[0][1], strong[-1][1]
+    if a_hi + 1 >= b_lo:
+        return False
+    for side, (lo, hi) in enumerate(((a_lo, a_hi), (b_lo, b_hi))):
+        para = pieces[lo].para
+        if pieces[hi].para != para or paragraphs[para].truncated or paragraphs[para].pre:
+            return False
+        copied = {m[side] for m in strong}
+        own = sum(pieces[k].words for k in doc.para_pieces[para] if k not in copied and doc.is_unique(k))
+        if own < OWN_WORDS:
+            return False
+    return True

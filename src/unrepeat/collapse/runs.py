@@ -1,0 +1,193 @@
+"""Runs: two occurrences of the same sequence of pieces (the diagonals of a dot plot).
+
+The document is a sequence of cluster ids. Every pair of equal ids is a seed;
+a run follows the diagonal from its seed, allowing pieces that one copy adds
+or drops (up to ``Config.max_gap`` on either side), pieces edited in place
+between or beside matched ones, and name or number variants (weak partners)
+once it is under way. The first occurrence of a run never reaches into the
+second: "X X X" gives the runs X1-X2, X2-X3 and X1-X3, never X1X2-X2X3.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from enum import IntEnum
+from typing import NamedTuple
+
+from .clusters import Document
+
+#: Clusters with more occurrences than this pair each occurrence only with the
+#: next one, so one sentence repeated 100,000 times costs linear time.
+ALL_PAIRS_LIMIT = 8
+#: A run of at least this many matches is split where one of its occurrences
+#: holds both occurrences of another run a quarter of its size or more.
+TANDEM = 8
+
+
+class Kind(IntEnum):
+    """How two matched pieces match."""
+
+    STRONG = 0  #: same cluster
+    WEAK = 1  #: name or number variants, inside a run
+    EDITED = 2  #: similar enough, in the same place of the run
+
+
+class Match(NamedTuple):
+    a: int
+    b: int
+    kind: Kind
+
+
+class Run(NamedTuple):
+    """Two occurrences of a sequence of pieces: matches ``(a, b, kind)``, a < b, in order."""
+
+    matches: tuple[Match, ...]
+    stutter: bool = False
+
+    @property
+    def a_span(self) -> tuple[int, int]:
+        return self.matches[0].a, self.matches[-1].a
+
+    @property
+    def b_span(self) -> tuple[int, int]:
+        return self.matches[0].b, self.matches[-1].b
+
+
+def seed_pairs(doc: Document) -> list[tuple[int, int]]:
+    """Pairs of pieces in the same cluster, in order."""
+    seeds = []
+    for occ in doc.occurrences.values():
+        if len(occ) < 2:
+            continue
+        if len(occ) <= ALL_PAIRS_LIMIT:
+            seeds.extend((x, y) for k, x in enumerate(occ) for y in occ[k + 1 :])
+        else:
+            seeds.extend(zip(occ, occ[1:]))
+    seeds.sort()
+    return seeds
+
+
+def _next_match(doc: Document, a: int, b: int, j: int) -> Match | None:
+    """The nearest matching pair after (a, b) on its diagonal: A may skip ``ga``
+    and B ``gb`` pieces, each up to max_gap (the fewest in all, then the fewest in A)."""
+    cid, n, g = doc.cid, len(doc.pieces), doc.config.max_gap
+    wa = cid[a + 1 : min(a + 2 + g, j)]
+    wb = cid[b + 1 : min(b + 2 + g, n)]
+    where: dict[int, list[int]] = {}
+    for gb, c in enumerate(wb):
+        where.setdefault(c, []).append(gb)
+    best: tuple[int, int, int, Kind] | None = None
+    for ga, c in enumerate(wa):
+        for gb in where.get(c, ()):
+            cand = (ga + gb, ga, gb, Kind.STRONG)
+            best = cand if best is None or cand < best else best
+        for partner in doc.weak.get(c, ()):
+            for gb in where.get(partner, ()):
+                cand = (ga + gb, ga, gb, Kind.WEAK)
+                best = cand if best is None or cand < best else best
+    if best is None:
+        return None
+    return Match(a + 1 + best[1], b + 1 + best[2], best[3])
+
+
+def extend(doc: Document, i: int, j: int) -> list[Match]:
+    """Follow the diagonal that starts at the matching pair (i, j)."""
+    n, cid = len(doc.pieces), doc.cid
+    matches = [Match(i, j, Kind.STRONG)]
+    a, b = i, j
+    while True:
+        found = _next_match(doc, a, b, j)
+        if found is None:
+            if a + 1 < j and b + 1 < n and doc.edited(a + 1, b + 1):
+                found = Match(a + 1, b + 1, Kind.EDITED)
+            else:
+                break
+        # Pieces edited in place between two matches.
+        for x, y in zip(range(a + 1, found.a), range(b + 1, found.b)):
+            if doc.edited(x, y):
+                matches.append(Match(x, y, Kind.EDITED))
+        matches.append(found)
+        a, b = found.a, found.b
+    # Pieces edited in place before the first match.
+    a, b = i, j
+    last_a = matches[-1].a
+    head = []
+    while (a > 0 and b - 1 > last_a and len(head) < doc.config.max_gap and cid[a - 1] != cid[b - 1]
+           and doc.edited(a - 1, b - 1)):
+        a, b = a - 1, b - 1
+        head.append(Match(a, b, Kind.EDITED))
+    return head[::-1] + matches
+
+
+def stutters(doc: Document) -> list[Run]:
+    """The same line twice in a row: consecutive paragraphs with the same
+    pieces, outside preformatted text."""
+    paras, cid = doc.norm.paragraphs, doc.cid
+    out = []
+    for p in range(len(paras) - 1):
+        xs, ys = doc.para_pieces[p], doc.para_pieces[p + 1]
+        if paras[p].pre or paras[p + 1].pre or not xs or len(xs) != len(ys):
+            continue
+        if all(cid[x] == cid[y] for x, y in zip(xs, ys)) and any(doc.pieces[x].key for x in xs):
+            out.append(Run(tuple(Match(x, y, Kind.STRONG) for x, y in zip(xs, ys)), stutter=True))
+    return out
+
+
+def find_runs(doc: Document) -> list[Run]:
+    """Every run of the document (maximal: a pair already in a run seeds no
+    other), split where they span copies (`split_tandems`), and the stutters."""
+    runs = []
+    visited: set[tuple[int, int]] = set()
+    for i, j in seed_pairs(doc):
+        if (i, j) in visited:
+            continue
+        matches = extend(doc, i, j)
+        visited.update((m.a, m.b) for m in matches)
+        runs.append(Run(tuple(matches)))
+    return stutters(doc) + split_tandems(runs)
+
+
+def split_tandems(runs: list[Run]) -> list[Run]:
+    """Split runs that span several copies.
+
+    Four copies in a row make copy 1 + copy 2 match copy 3 + copy 4 piece by
+    piece, yet they are four copies, not two: the first occurrence of that run
+    holds the first occurrence of the run copy 1 - copy 2 and the start of its
+    second. A run is split there when the other run is at least a quarter its
+    size (a teaser that repeats an article's first sentences inside the same
+    copy is smaller and splits nothing).
+    """
+    big = sorted((r for r in runs if len(r.matches) >= 4), key=lambda r: r.a_span[0])
+    starts = [r.a_span[0] for r in big]
+    out = []
+    pending = list(runs)
+    while pending:
+        run = pending.pop()
+        cut = _tandem_cut(run, big, starts) if len(run.matches) >= TANDEM else None
+        if cut is None:
+            out.append(run)
+            continue
+        side, at = cut
+        head = tuple(m for m in run.matches if m[side] < at)
+        tail = tuple(m for m in run.matches if m[side] >= at)
+        pending.extend(Run(part) for part in (head, tail) if part)
+    out.sort(key=lambda r: (r.matches[0].a, r.matches[0].b))
+    return out
+
+
+def _tandem_cut(run: Run, big: list[Run], starts: list[int]) -> tuple[int, int] | None:
+    """Where to split ``run``: (side, piece) — the start of the second occurrence
+    of a run whose first occurrence lies inside that side of ``run``, before it."""
+    need = max(4, len(run.matches) // 4)
+    for side, (lo, hi) in enumerate((run.a_span, run.b_span)):
+        k = bisect_left(starts, lo)
+        while k < len(big) and starts[k] <= hi:
+            other = big[k]
+            k += 1
+            if other is run or len(other.matches) < need:
+                continue
+            b_lo = other.b_span[0]
+            if other.a_span[1] < b_lo <= hi:
+                return side, b_lo
+    return None
+
