@@ -32,8 +32,10 @@ from ..report import Reason, Rule
 from .clusters import Document
 from .passages import Passage
 
-#: A paragraph holding more sentences than this reads as several glued together.
-BLOB_SENTENCES = 5
+#: A paragraph holding more sentences than this, or what another copy holds in
+#: more paragraphs than this, reads as several glued together.
+BLOB_SENTENCES = 8
+BLOB_PARAGRAPHS = 5
 #: Occurrences that overlap by this many pieces (or all of the smaller) are one region.
 _OVERLAP = 3
 #: Unrepeated pieces counted on either side of a copy (more tell nothing more).
@@ -71,12 +73,17 @@ def atoms(passages: list[Passage], n: int) -> list[int]:
     return [find(i) if touched[i] else -1 for i in range(n)]
 
 
-def regions(passages: list[Passage]) -> list[tuple[int, int]]:
-    """The occurrences of passages (stutters aside) that overlap, merged, in order.
+def regions(passages: list[Passage], atom: list[int]) -> list[tuple[int, int]]:
+    """The copies of repeated text in the document, in order, as piece spans.
 
-    Occurrences that only touch at their ends (a copy's last piece is the
-    first piece of the next copy: the title of copy 2 right after copy 1)
-    are not merged; the later one keeps the shared pieces.
+    First the occurrences of passages (stutters aside) that overlap are
+    merged; occurrences that only touch at their ends (a run that goes on for
+    a piece or two into the next copy: the title of copy 2 right after copy 1)
+    are not, the later one keeps the shared pieces. Then consecutive spans
+    are one copy, with the unrepeated pieces between them, unless the later
+    one repeats what the copy holds already: a title, a lede and a glued body
+    are one copy, and so are the two halves of an article that another copy
+    lacks a paragraph of; the next copy of the title starts another.
     """
     spans = sorted(span for p in passages if p.rule is not Rule.STUTTER for span in (p.a_span, p.b_span))
     merged: list[tuple[int, int]] = []
@@ -92,7 +99,17 @@ def regions(passages: list[Passage]) -> list[tuple[int, int]]:
             else:
                 continue
         merged.append((lo, hi))
-    return merged
+    copies: list[tuple[int, int]] = []
+    held: set[int] = set()
+    for lo, hi in merged:
+        mine = {atom[k] for k in range(lo, hi + 1) if atom[k] >= 0}
+        if copies and 2 * len(mine & held) <= len(mine):
+            copies[-1] = (copies[-1][0], hi)
+            held |= mine
+        else:
+            copies.append((lo, hi))
+            held = mine
+    return copies
 
 
 class Ranking:
@@ -108,20 +125,22 @@ class Ranking:
     ``keep=first`` and ``keep=last`` rank by position only.
     """
 
-    def __init__(self, doc: Document, atom: list[int], spans: list[tuple[int, int]]) -> None:
+    def __init__(self, doc: Document, atom: list[int], spans: list[tuple[int, int]], region_of: list[int]) -> None:
         self.doc, self.atom, self.spans = doc, atom, spans
         pieces = doc.pieces
         self.atom_len: dict[int, int] = defaultdict(int)
+        members: dict[int, list[int]] = defaultdict(list)
         for i, a in enumerate(atom):
             if a >= 0:
                 self.atom_len[a] = max(self.atom_len[a], pieces[i].s1 - pieces[i].s0)
-        self.units_in_para = [len({pieces[k].unit for k in members}) for members in doc.para_pieces]
-        # Pairs of atoms that some well-formed paragraph runs on one after the other.
+                members[a].append(i)
+        self.blob = [self._blob(p, members, region_of) for p in range(len(doc.para_pieces))]
+        # Pairs of atoms that some paragraph (not a blob) runs on one after the other.
         self.joined: set[tuple[int, int]] = set()
         for i in range(len(pieces) - 1):
             a, b = atom[i], atom[i + 1]
             para = pieces[i].para
-            if a >= 0 and b >= 0 and pieces[i + 1].para == para and self.units_in_para[para] <= BLOB_SENTENCES:
+            if a >= 0 and b >= 0 and pieces[i + 1].para == para and not self.blob[para]:
                 self.joined.add((a, b))
         self.keyed = [0]  # pieces with letters before each piece
         for p in pieces:
@@ -130,6 +149,23 @@ class Ranking:
         for lo, hi in spans:
             self.repeated[lo : hi + 1] = [True] * (hi - lo + 1)
         self.scores = [self._score(lo, hi) for lo, hi in spans]
+
+    def _blob(self, p: int, members: dict[int, list[int]], region_of: list[int]) -> int:
+        """How much paragraph p glues together what another copy holds as
+        separate paragraphs: the paragraphs beyond `BLOB_PARAGRAPHS` that its
+        pieces take up in the copy that spreads them most, and its sentences
+        beyond `BLOB_SENTENCES`."""
+        pieces, atom = self.doc.pieces, self.atom
+        own = self.doc.para_pieces[p]
+        units = len({pieces[k].unit for k in own})
+        spread: dict[int, set[int]] = defaultdict(set)
+        for k in own:
+            if atom[k] >= 0:
+                for m in members[atom[k]]:
+                    if region_of[m] != region_of[k]:
+                        spread[region_of[m]].add(pieces[m].para)
+        most = max((len(paras) for paras in spread.values()), default=0)
+        return max(0, most - BLOB_PARAGRAPHS) + max(0, units - BLOB_SENTENCES)
 
     def _score(self, lo: int, hi: int) -> tuple[float, ...]:
         keep = self.doc.config.keep
@@ -156,7 +192,7 @@ class Ranking:
     def _penalty(self, lo: int, hi: int) -> float:
         pieces, paragraphs, atom = self.doc.pieces, self.doc.norm.paragraphs, self.atom
         paras = sorted({pieces[k].para for k in range(lo, hi + 1)})
-        blobs = sum(max(0, self.units_in_para[p] - BLOB_SENTENCES) for p in paras)
+        blobs = sum(self.blob[p] for p in paras)
         splits = sum(1 for k in range(lo, hi) if pieces[k].para != pieces[k + 1].para
                      and (atom[k], atom[k + 1]) in self.joined)
         repaired = sum(1 for p in paras if paragraphs[p].repairs and not paragraphs[p].truncated)
@@ -197,14 +233,14 @@ def choose(doc: Document, passages: list[Passage]) -> dict[int, Decision]:
     """Which pieces go, and which kept piece each one copies."""
     n = len(doc.pieces)
     atom = atoms(passages, n)
-    spans = regions(passages)
-    ranking = Ranking(doc, atom, spans)
+    spans = regions(passages, atom)
     starts = [lo for lo, _ in spans]
     region_of = [-1] * n
     for i in range(n):
         r = bisect_right(starts, i) - 1
         if r >= 0 and i <= spans[r][1]:
             region_of[i] = r
+    ranking = Ranking(doc, atom, spans, region_of)
     # Each piece goes for the reason of the largest passage it is in.
     why: dict[int, tuple[int, Reason, Rule]] = {}
     for passage in passages:

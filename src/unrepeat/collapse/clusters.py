@@ -68,32 +68,48 @@ class Document:
         self.norm, self.pieces, self.config = norm, pieces, config
         self.stream = squeeze(norm.text)[0]
         ids: dict[bytes, int] = {}
-        first: list[int] = []
         cid: list[int] = []
         for i, p in enumerate(pieces):
-            if p.s1 == p.s0:
-                cid.append(-1 - i)
-                continue
-            c = ids.setdefault(self.stream[p.s0 : p.s1].tobytes(), len(ids))
-            if c == len(first):
-                first.append(i)
-            cid.append(c)
-        self.first = first
-        self._similar: dict[tuple[int, int], float] = {}
-        self.weak: dict[int, list[int]] = defaultdict(list)
-        self.cid = self._link_near_duplicates(cid)
+            cid.append(ids.setdefault(self.stream[p.s0 : p.s1].tobytes(), len(ids)) if p.s1 > p.s0 else -1 - i)
         self.para_pieces: list[list[int]] = [[] for _ in norm.paragraphs]
         for i, p in enumerate(pieces):
             self.para_pieces[p.para].append(i)
+        self._teasers_stand_alone(cid, len(ids))
+        # Clusters numbered again, in order of first occurrence: first[c] is the first piece of cluster c.
+        number: dict[int, int] = {}
+        self.first: list[int] = []
+        for i, c in enumerate(cid):
+            if c >= 0:
+                if c not in number:
+                    number[c] = len(number)
+                    self.first.append(i)
+                cid[i] = number[c]
+        self._similar: dict[tuple[int, int], float] = {}
+        self.weak: dict[int, list[int]] = defaultdict(list)
+        self.cid = self._link_near_duplicates(cid)
         self.occurrences: dict[int, list[int]] = defaultdict(list)
         for i, c in enumerate(self.cid):
             if c >= 0:
                 self.occurrences[c].append(i)
 
+    def _teasers_stand_alone(self, cid: list[int], clusters: int) -> None:
+        """A teaser cut short ("… Continued") goes whole or not at all: unless
+        every piece of it stands elsewhere word for word, none of its pieces
+        is a copy of anything (nor starts a run that would split its copy)."""
+        size = [0] * clusters
+        for c in cid:
+            if c >= 0:
+                size[c] += 1
+        for p, para in enumerate(self.norm.paragraphs):
+            members = self.para_pieces[p]
+            if para.truncated and any(cid[i] >= 0 and size[cid[i]] == 1 for i in members):
+                for i in members:
+                    cid[i] = -1 - i
+
     def is_unique(self, i: int) -> bool:
         """Does piece i have letters, and no other piece the same ones?"""
-        c = self.cid[i]
-        return c >= 0 and len(self.occurrences[c]) == 1
+        c, p = self.cid[i], self.pieces[i]
+        return p.s1 > p.s0 and (c < 0 or len(self.occurrences[c]) == 1)
 
     def codes(self, i: int) -> np.ndarray:
         p = self.pieces[i]

@@ -10,7 +10,6 @@ second: "X X X" gives the runs X1-X2, X2-X3 and X1-X3, never X1X2-X2X3.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from enum import IntEnum
 from typing import NamedTuple
 
@@ -19,9 +18,8 @@ from .clusters import Document
 #: Clusters with more occurrences than this pair each occurrence only with the
 #: next one, so one sentence repeated 100,000 times costs linear time.
 ALL_PAIRS_LIMIT = 8
-#: A run of at least this many matches is split where one of its occurrences
-#: holds both occurrences of another run a quarter of its size or more.
-TANDEM = 8
+#: A run stops where its first occurrence repeats a piece it holds and this many after it.
+RESTART = 1
 
 
 class Kind(IntEnum):
@@ -90,10 +88,25 @@ def _next_match(doc: Document, a: int, b: int, j: int) -> Match | None:
     return Match(a + 1 + best[1], b + 1 + best[2], best[3])
 
 
+def _restarts(cid: list[int], seen: dict[int, int], a: int, limit: int) -> bool:
+    """Does the first occurrence start over at ``a``: the piece and the
+    `RESTART` pieces after it repeat pieces it already holds, in order?"""
+    p = seen.get(cid[a])
+    if p is None or a + RESTART >= limit:
+        return False
+    return all(cid[a + k] == cid[p + k] for k in range(1, RESTART + 1))
+
+
 def extend(doc: Document, i: int, j: int) -> list[Match]:
-    """Follow the diagonal that starts at the matching pair (i, j)."""
+    """Follow the diagonal that starts at the matching pair (i, j).
+
+    The run stops where its first occurrence starts over: with three or four
+    copies in a row, copy 1 + copy 2 matches copy 3 + copy 4 piece by piece,
+    yet they are four copies, not two.
+    """
     n, cid = len(doc.pieces), doc.cid
     matches = [Match(i, j, Kind.STRONG)]
+    seen = {cid[i]: i}
     a, b = i, j
     while True:
         found = _next_match(doc, a, b, j)
@@ -102,6 +115,11 @@ def extend(doc: Document, i: int, j: int) -> list[Match]:
                 found = Match(a + 1, b + 1, Kind.EDITED)
             else:
                 break
+        if _restarts(cid, seen, found.a, j):
+            break
+        for x in range(a + 1, found.a + 1):
+            if cid[x] >= 0:
+                seen.setdefault(cid[x], x)
         # Pieces edited in place between two matches.
         for x, y in zip(range(a + 1, found.a), range(b + 1, found.b)):
             if doc.edited(x, y):
@@ -134,8 +152,7 @@ def stutters(doc: Document) -> list[Run]:
 
 
 def find_runs(doc: Document) -> list[Run]:
-    """Every run of the document (maximal: a pair already in a run seeds no
-    other), split where they span copies (`split_tandems`), and the stutters."""
+    """Every run of the document (maximal: a pair already in a run seeds no other), and the stutters."""
     runs = []
     visited: set[tuple[int, int]] = set()
     for i, j in seed_pairs(doc):
@@ -144,50 +161,5 @@ def find_runs(doc: Document) -> list[Run]:
         matches = extend(doc, i, j)
         visited.update((m.a, m.b) for m in matches)
         runs.append(Run(tuple(matches)))
-    return stutters(doc) + split_tandems(runs)
-
-
-def split_tandems(runs: list[Run]) -> list[Run]:
-    """Split runs that span several copies.
-
-    Four copies in a row make copy 1 + copy 2 match copy 3 + copy 4 piece by
-    piece, yet they are four copies, not two: the first occurrence of that run
-    holds the first occurrence of the run copy 1 - copy 2 and the start of its
-    second. A run is split there when the other run is at least a quarter its
-    size (a teaser that repeats an article's first sentences inside the same
-    copy is smaller and splits nothing).
-    """
-    big = sorted((r for r in runs if len(r.matches) >= 4), key=lambda r: r.a_span[0])
-    starts = [r.a_span[0] for r in big]
-    out = []
-    pending = list(runs)
-    while pending:
-        run = pending.pop()
-        cut = _tandem_cut(run, big, starts) if len(run.matches) >= TANDEM else None
-        if cut is None:
-            out.append(run)
-            continue
-        side, at = cut
-        head = tuple(m for m in run.matches if m[side] < at)
-        tail = tuple(m for m in run.matches if m[side] >= at)
-        pending.extend(Run(part) for part in (head, tail) if part)
-    out.sort(key=lambda r: (r.matches[0].a, r.matches[0].b))
-    return out
-
-
-def _tandem_cut(run: Run, big: list[Run], starts: list[int]) -> tuple[int, int] | None:
-    """Where to split ``run``: (side, piece) — the start of the second occurrence
-    of a run whose first occurrence lies inside that side of ``run``, before it."""
-    need = max(4, len(run.matches) // 4)
-    for side, (lo, hi) in enumerate((run.a_span, run.b_span)):
-        k = bisect_left(starts, lo)
-        while k < len(big) and starts[k] <= hi:
-            other = big[k]
-            k += 1
-            if other is run or len(other.matches) < need:
-                continue
-            b_lo = other.b_span[0]
-            if other.a_span[1] < b_lo <= hi:
-                return side, b_lo
-    return None
+    return stutters(doc) + runs
 
