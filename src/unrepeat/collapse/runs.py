@@ -97,12 +97,16 @@ def _restarts(cid: list[int], seen: dict[int, int], a: int, limit: int) -> bool:
     return all(cid[a + k] == cid[p + k] for k in range(1, RESTART + 1))
 
 
-def extend(doc: Document, i: int, j: int) -> list[Match]:
+def extend(doc: Document, i: int, j: int, visited: set[tuple[int, int]] | frozenset[tuple[int, int]] = frozenset()
+           ) -> list[Match]:
     """Follow the diagonal that starts at the matching pair (i, j).
 
-    The run stops where its first occurrence starts over: with three or four
+    The run stops where its first occurrence starts over (with three or four
     copies in a row, copy 1 + copy 2 matches copy 3 + copy 4 piece by piece,
-    yet they are four copies, not two.
+    yet they are four copies, not two), and where it reaches a pair of an
+    earlier run (``visited``): a seed off the diagonal of a copy ("Next" in
+    copy 1 paired with the other "Next" of copy 2) would otherwise slide onto
+    that diagonal and pair the two lines as copies.
     """
     n, cid = len(doc.pieces), doc.cid
     matches = [Match(i, j, Kind.STRONG)]
@@ -115,7 +119,7 @@ def extend(doc: Document, i: int, j: int) -> list[Match]:
                 found = Match(a + 1, b + 1, Kind.EDITED)
             else:
                 break
-        if _restarts(cid, seen, found.a, j):
+        if _restarts(cid, seen, found.a, j) or (found.a, found.b) in visited:
             break
         for x in range(a + 1, found.a + 1):
             if cid[x] >= 0:
@@ -158,7 +162,7 @@ def find_runs(doc: Document) -> list[Run]:
     for i, j in seed_pairs(doc):
         if (i, j) in visited:
             continue
-        matches = extend(doc, i, j)
+        matches = extend(doc, i, j, visited)
         visited.update((m.a, m.b) for m in matches)
         runs.append(Run(tuple(matches)))
     return stutters(doc) + runs
