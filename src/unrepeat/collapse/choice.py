@@ -38,6 +38,11 @@ BLOB_SENTENCES = 8
 BLOB_PARAGRAPHS = 5
 #: Occurrences that overlap by this many pieces (or all of the smaller) are one region.
 _OVERLAP = 3
+#: What one flaw of form (a paragraph break another copy does not make, a
+#: repaired paragraph counts half) weighs against content, in letters: a copy
+#: with a few more words of its own ("(Photo: AP)") is more complete, one
+#: with an ad glued into a one-line copy of the article is not better.
+FLAW_CHARS = 50
 #: Unrepeated pieces counted on either side of a copy (more tell nothing more).
 CONTEXT = 50
 _NO_REGION = (-math.inf,)
@@ -115,13 +120,14 @@ def regions(passages: list[Passage], atom: list[int]) -> list[tuple[int, int]]:
 class Ranking:
     """Scores regions: higher is better.
 
-    With ``keep=best``: first the more complete (the content it holds: the
-    length of every atom in it once, and of its own sentences of passage
-    size), then the better formed (fewer paragraphs that glue many sentences
-    together, fewer paragraph breaks where another copy runs the same two
-    pieces on in one paragraph, fewer repaired paragraphs, no teaser cut
-    short), then the one embedded in a paragraph (for a copy inside one
-    paragraph), then the one set in more unrepeated text, then the earliest.
+    With ``keep=best``: first the more complete and better formed: the
+    content it holds (the letters of every atom in it once, and of the pieces
+    only it holds), less `FLAW_CHARS` for each flaw of form (paragraphs that
+    glue together what another copy holds as many paragraphs, paragraph
+    breaks where another copy runs the same two pieces on in one paragraph,
+    repaired paragraphs, a teaser cut short); then the fewer flaws; then the
+    one embedded in a paragraph (for a copy inside one paragraph), then the
+    one set in more unrepeated text, then the earliest.
     ``keep=first`` and ``keep=last`` rank by position only.
     """
 
@@ -173,7 +179,9 @@ class Ranking:
             return (-lo,)
         if keep is Keep.LAST:
             return (lo,)
-        return (self._completeness(lo, hi), -self._penalty(lo, hi), self._embedded(lo, hi), self._context(lo, hi), -lo)
+        penalty = self._penalty(lo, hi)
+        return (self._completeness(lo, hi) - FLAW_CHARS * penalty, -penalty, self._embedded(lo, hi),
+                self._context(lo, hi), -lo)
 
     def _completeness(self, lo: int, hi: int) -> int:
         doc, atom = self.doc, self.atom
@@ -185,7 +193,7 @@ class Ranking:
                 if a not in seen:
                     seen.add(a)
                     total += self.atom_len[a]
-            elif doc.pieces[k].words >= doc.config.min_sentence_words:
+            else:
                 total += doc.pieces[k].s1 - doc.pieces[k].s0
         return total
 
