@@ -36,6 +36,8 @@ from .passages import Passage
 #: more paragraphs than this, reads as several glued together.
 BLOB_SENTENCES = 8
 BLOB_PARAGRAPHS = 5
+#: The share of a span's atoms that makes it a new copy of what came before.
+REPEATS = 0.8
 #: Occurrences that overlap by this many pieces (or all of the smaller) are one region.
 _OVERLAP = 3
 #: What one flaw of form (a paragraph break another copy does not make, a
@@ -86,9 +88,11 @@ def regions(passages: list[Passage], atom: list[int]) -> list[tuple[int, int]]:
     a piece or two into the next copy: the title of copy 2 right after copy 1)
     are not, the later one keeps the shared pieces. Then consecutive spans
     are one copy, with the unrepeated pieces between them, unless the later
-    one repeats what the copy holds already: a title, a lede and a glued body
-    are one copy, and so are the two halves of an article that another copy
-    lacks a paragraph of; the next copy of the title starts another.
+    one repeats what the copy holds already (`REPEATS` of its atoms), or
+    repeats what earlier copies hold while the copy being built was new: a
+    title, a lede and a glued body are one copy, and so are the two halves of
+    an article that another copy lacks a paragraph of, or whose code repeats
+    itself; the next copy of the title starts another.
     """
     spans = sorted(span for p in passages if p.rule is not Rule.STUTTER for span in (p.a_span, p.b_span))
     merged: list[tuple[int, int]] = []
@@ -105,14 +109,19 @@ def regions(passages: list[Passage], atom: list[int]) -> list[tuple[int, int]]:
                 continue
         merged.append((lo, hi))
     copies: list[tuple[int, int]] = []
-    held: set[int] = set()
+    held: set[int] = set()  # atoms of the copy being built
+    before: set[int] = set()  # atoms of the copies before it
     for lo, hi in merged:
         mine = {atom[k] for k in range(lo, hi + 1) if atom[k] >= 0}
-        if copies and 2 * len(mine & held) <= len(mine):
+        repeats = len(mine & held) >= REPEATS * len(mine)
+        # A span that copies earlier copies starts a new copy only after one that was new.
+        new = copies and not len(held & before) * 2 >= len(held)
+        if copies and not repeats and not (new and len(mine & before) >= REPEATS * len(mine)):
             copies[-1] = (copies[-1][0], hi)
             held |= mine
         else:
             copies.append((lo, hi))
+            before |= held
             held = mine
     return copies
 
