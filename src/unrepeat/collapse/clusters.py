@@ -74,6 +74,9 @@ class Document:
         self.para_pieces: list[list[int]] = [[] for _ in norm.paragraphs]
         for i, p in enumerate(pieces):
             self.para_pieces[p.para].append(i)
+        #: Is piece i a whole sentence (not cut because another copy has a boundary inside it)?
+        self.whole = [(i == 0 or p.unit != pieces[i - 1].unit) and (i + 1 == len(pieces) or p.unit != pieces[i + 1].unit)
+                      for i, p in enumerate(pieces)]
         self._teasers_stand_alone(cid, len(ids))
         # Clusters numbered again, in order of first occurrence: first[c] is the first piece of cluster c.
         number: dict[int, int] = {}

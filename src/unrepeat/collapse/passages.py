@@ -18,8 +18,9 @@ A pull quote standing in a paragraph of its own is not content: the copy
 embedded in the text stays, the standalone one goes.
 
 Preformatted text (code, aligned tables) counts only inside a run of prose:
-code that repeats code is content, and a sentence repeated before two code
-blocks takes no code with it.
+code that repeats code is content (also where a page break left a line of
+it outside its block), and a sentence repeated before two code blocks takes
+no code with it.
 """
 
 from __future__ import annotations
@@ -75,12 +76,13 @@ def classify(doc: Document, run: Run) -> Passage | None:
     config, pieces, paragraphs = doc.config, doc.pieces, doc.norm.paragraphs
     if run.stutter:
         return Passage(run.matches, Reason.STUTTERED_LINE, Rule.STUTTER)
-    prose = [m for m in run.matches if not (paragraphs[pieces[m.a].para].pre and paragraphs[pieces[m.b].para].pre)]
+    prose = [m for m in run.matches if _prose(doc, m.a, m.b)]
     strong = [m for m in prose if m.kind is Kind.STRONG]
     words = sum(pieces[m.a].words for m in prose)
-    # Outside a run, only exact copies count: near-duplicates that merely look
-    # alike ("Read: X" and "X", list lines) are distinct items.
-    exact = [m for m in strong if pieces[m.a].key == pieces[m.b].key]
+    # Outside a run, only whole sentences that are exact copies count:
+    # near-duplicates that merely look alike (list lines) are distinct items,
+    # and so is a sentence quoted inside a longer one ("[Read: X]" and "X").
+    exact = [m for m in strong if pieces[m.a].key == pieces[m.b].key and doc.whole[m.a] and doc.whole[m.b]]
     rule = passage_rule(len(prose), len(strong), words, any(is_long(pieces[m.a].key, config) for m in exact), config)
     if rule is Rule.RUN:
         passage = Passage(run.matches, Reason.REPEATED_PASSAGE, rule)
@@ -92,6 +94,18 @@ def classify(doc: Document, run: Run) -> Passage | None:
     else:
         return None
     return None if is_content(doc, passage) else passage
+
+
+def _prose(doc: Document, a: int, b: int) -> bool:
+    """Does a match count towards a passage: prose on both sides, or prose on
+    one side (at least a long sentence's worth of words in its paragraph)
+    and a copy of it in preformatted text (a glued copy taken for code)?"""
+    paragraphs, pieces = doc.norm.paragraphs, doc.pieces
+    pre_a, pre_b = paragraphs[pieces[a].para].pre, paragraphs[pieces[b].para].pre
+    if pre_a == pre_b:
+        return not pre_a
+    para = pieces[b if pre_a else a].para
+    return sum(pieces[k].words for k in doc.para_pieces[para]) >= doc.config.min_sentence_words
 
 
 def is_content(doc: Document, passage: Passage) -> bool:
