@@ -75,6 +75,8 @@ _TERMINAL = tuple(".!?:;。！？…\"”’»")
 _CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}]")
 _TRUNCATED = regex.compile(r"(?:\w ?(?:…|\.\.\.|\[…\])|(?:…|\.\.\.)\s*\w+(?: \w+)?)$")
 _LIST_ITEM = regex.compile(r"^(?:[-*•·]|\d{1,3}[.)])\s")
+_WORD = regex.compile(r"[\p{L}\p{M}'’-]+[.,;:!?]?")
+_PROSE_WORDS = 40
 
 
 class Paragraph(NamedTuple):
@@ -189,7 +191,8 @@ def _split_pre(block: list[_Line]) -> list[tuple[list[_Line], bool]]:
     """
     if len(block) < 2:
         return [(block, False)]
-    flags = [bool(_INDENTED.match(line.text) or _CODE_LINE.search(line.text) or _ALIGNED.search(line.text.strip()))
+    flags = [not _long_prose(line.text)
+             and bool(_INDENTED.match(line.text) or _CODE_LINE.search(line.text) or _ALIGNED.search(line.text.strip()))
              for line in block]
     if sum(flags) < 2:
         return [(block, False)]
@@ -212,6 +215,13 @@ def _split_pre(block: list[_Line]) -> list[tuple[list[_Line], bool]]:
             out.append((block[k:m], pre))
         k = m
     return out
+
+
+def _long_prose(line: str) -> bool:
+    """Is this line long running prose, whatever it ends with? (A copy of an
+    article glued into one line may end in the code that closed it.)"""
+    words = line.split()
+    return len(words) >= _PROSE_WORDS and 3 * sum(1 for w in words if _WORD.fullmatch(w)) >= 2 * len(words)
 
 
 def _wrapped(lines: list[str]) -> list[bool]:

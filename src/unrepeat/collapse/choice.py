@@ -171,6 +171,8 @@ class Ranking:
         pieces take up in the copy that spreads them most, and its sentences
         beyond `BLOB_SENTENCES`."""
         pieces, atom = self.doc.pieces, self.atom
+        if self.doc.norm.paragraphs[p].pre:  # a code block or a table is one paragraph by nature
+            return 0
         own = self.doc.para_pieces[p]
         units = len({pieces[k].unit for k in own})
         spread: dict[int, set[int]] = defaultdict(set)
@@ -210,7 +212,9 @@ class Ranking:
         pieces, paragraphs, atom = self.doc.pieces, self.doc.norm.paragraphs, self.atom
         paras = sorted({pieces[k].para for k in range(lo, hi + 1)})
         blobs = sum(self.blob[p] for p in paras)
+        # Line breaks of code and tables are not paragraph breaks.
         splits = sum(1 for k in range(lo, hi) if pieces[k].para != pieces[k + 1].para
+                     and not paragraphs[pieces[k].para].pre and not paragraphs[pieces[k + 1].para].pre
                      and (atom[k], atom[k + 1]) in self.joined)
         repaired = sum(1 for p in paras if paragraphs[p].repairs and not paragraphs[p].truncated)
         truncated = sum(1 for p in paras if paragraphs[p].truncated)
