@@ -131,6 +131,23 @@ def test_the_search_index_keeps_the_first_removals_of_each_document():
     assert columns["kept_doc"] == [-1, 0, 0]  # this document, then the document "first" by its index
 
 
+def test_a_view_links_each_removal_to_its_kept_copy():
+    text_a = "Kept line here.\nKept line here.\n"
+    records = [
+        record("a", len(text_a), [removal(16, "Kept line here.\n", "stuttered_line", rule="stutter", similarity=0.93)]),
+        record("b", 40, [removal(0, "Kept line here.\n", "corpus_passage", kept_doc="a"),
+                         removal(20, "from elsewhere\n", "corpus_passage", kept_doc="x/old")]),
+    ]
+    cleaned = {0: "Kept line here.\n", 1: "." * 4 + "\n" * 5}
+    page = build_page(records, texts=lambda positions: {p: cleaned[p] for p in positions})
+    assert page.warnings == ()
+    assert ('<del class="rm" title="stuttered_line · rule stutter · similarity 0.93 · kept at 0-16 in this document">'
+            '<a href="#v1k0-16">') in page.html  # b (share 31/40) is view 0, a (16/32) view 1
+    assert 'title="corpus_passage · similarity 1.00 · kept at 0-16 in a"><a href="#v1k0-16">' in page.html
+    assert 'kept at 0-15 in x/old"><a href="#find:x%2Fold">' in page.html  # not in this run: a search
+    assert page.html.count('<span class="anchor" id="v1k0-16"></span>') == 1
+
+
 def test_document_text_and_ids_cannot_inject_markup():
     evil = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
     records = [record(evil, 200, [removal(0, evil + "\n")], duplicate_of=evil)]
@@ -191,6 +208,17 @@ def test_jsonl_reports_with_skipped_and_dropped_records_pair_with_their_outputs(
     assert page.html.count("Text not shown: left out of the output (dropped)") == 1  # the copy has no output
     assert page.html.count('<div class="text">') == 6
     assert "<li>line 3: invalid JSON" in page.html  # the skipped record, by its line
+
+
+def test_parquet_outputs_give_the_texts(tmp_path, monkeypatch, rng):
+    pq = pytest.importorskip("pyarrow.parquet")
+    pa = pytest.importorskip("pyarrow")
+    monkeypatch.chdir(tmp_path)
+    pq.write_table(pa.table({"id": ["p0", "p1"], "text": [doubled(rng, 3, 0), doubled(rng, 3, 100)]}), "in.parquet")
+    assert run("clean", "in.parquet", "-o", "out.parquet", "--report", "report.jsonl", "-q").exit_code == 0
+    page = page_from_files(["report.jsonl"], texts="out.parquet")
+    assert (page.documents, page.views, page.warnings) == (2, 2, ())
+    assert page.html.count('<div class="text">') == 2
 
 
 def test_a_wrong_text_is_a_warning_not_a_failure(corpus_run):

@@ -75,6 +75,7 @@ def main() -> None:
       unrepeat clean crawl.jsonl.gz -o clean.jsonl.gz --report report.jsonl
       unrepeat clean --scope corpus crawl/ -o clean/ --index seen.index
       unrepeat verify crawl.jsonl.gz report.jsonl clean.jsonl.gz
+      unrepeat report report.jsonl --texts clean.jsonl.gz -o report.html
 
     Run "unrepeat COMMAND --help" for the options of a command.
     """

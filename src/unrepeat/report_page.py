@@ -68,7 +68,7 @@ from pathlib import Path, PurePath
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from .io import AtomicFile, Format, InputError, Source, compression, format_of, read_jsonl, read_text
+from .io import AtomicFile, Format, InputError, Source, compression, format_of, read_jsonl, read_records, read_text
 from .report import sha256 as text_sha256
 
 VIEWS = 200
@@ -766,7 +766,7 @@ def _view(view: _View, names: Mapping[str, int], kept_elsewhere: set[tuple[int, 
     doc, record = view.doc, view.record
     removals: list[JsonObject] = sorted(record.get("removals", ()), key=lambda r: r["start"])
     meta = [f"{_n(doc.normalized_chars)} characters normalized → {_n(doc.output_chars)} out",
-            f"{_n(doc.removals)} removals, {_pct(doc.share)} removed"]
+            f"{_plural(doc.removals, 'removal')}, {_pct(doc.share)} removed"]
     flags = []
     if doc.duplicate_of:
         target = resolve(names, doc.duplicate_of)
@@ -982,8 +982,8 @@ def page_from_files(
     """The report page of report files or directories (`find_reports`), with the cleaned texts of ``texts``.
 
     ``texts`` is the ``-o`` output of ``unrepeat clean``: a text file, a
-    JSONL file (the text in ``text_field``) or a directory paired with the
-    reports by name (`cleaned_path`). File problems raise `InputError`
+    JSONL or Parquet file (the text in ``text_field``) or a directory paired
+    with the reports by name (`cleaned_path`). File problems raise `InputError`
     ("FILE[:LINE]: problem").
     """
     files = find_reports(reports)
@@ -1038,12 +1038,12 @@ def page_from_files(
 def _read_cleaned(path: Path, ordinals: Mapping[int, int], text_field: str) -> dict[int, str]:
     """The texts at the given output ordinals of a cleaned file, by position."""
     source = _source(path, str(path))
-    if source.format is not Format.JSONL:
+    if not source.format.has_records:
         whole, _ = read_text(source)
         return {ordinals[0]: whole} if 0 in ordinals else {}
     found: dict[int, str] = {}
     last = max(ordinals)
-    for ordinal, line in enumerate(read_jsonl(source)):
+    for ordinal, line in enumerate(read_records(source)):
         text = None if line.record is None else line.record.get(text_field)
         if ordinal in ordinals and isinstance(text, str):
             found[ordinals[ordinal]] = text
