@@ -19,7 +19,7 @@ from conftest import make_article
 
 from unrepeat import clean
 from unrepeat.cli import main
-from unrepeat.report_page import build_page, page_from_files, rebuild_normalized
+from unrepeat.report_page import RecordError, build_page, page_from_files, rebuild_normalized
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO.parent / "shared" / "bench"
@@ -159,7 +159,7 @@ def test_document_text_and_ids_cannot_inject_markup():
 
 
 def test_a_record_that_is_not_a_report_is_refused():
-    with pytest.raises(ValueError, match='record 2: removal 1: "end" is not an integer'):
+    with pytest.raises(RecordError, match='record 2: removal 1: "end" is not an integer'):
         build_page([record("a", 10, []), {"counts": {}, "removals": [{"start": 0, "reason": "x", "text": ""}]}])
 
 
@@ -238,6 +238,9 @@ def test_a_wrong_text_is_a_warning_not_a_failure(corpus_run):
      "Error: r.jsonl:2: invalid JSON: Expecting property name enclosed in double quotes (column 2)\n"),
     ({"r.json": '{"id": "a"}'}, ["r.json"],
      'Error: r.json: not an unrepeat report record (no "counts" and no "error")\n'),
+    ({"r.jsonl": '{"counts": {}}\n\n{"id": 1, "removals": []}\n'}, ["r.jsonl"],
+     'Error: r.jsonl:3: not an unrepeat report record (no "counts" and no "error")\n'),
+    ({"r.json": "[]"}, ["r.json"], "Error: r.json: expected a JSON object, got list\n"),
     ({"r.json": '{"counts": {}}', "s.json": '{"counts": {}}', "t.txt": ""}, ["r.json", "s.json", "--texts", "t.txt"],
      "Error: t.txt: several reports need a directory of cleaned texts, not a file\n"),
 ])

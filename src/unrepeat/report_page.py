@@ -47,7 +47,7 @@ True
 >>> build_page([{"id": "a"}])
 Traceback (most recent call last):
 ...
-ValueError: record 1: not an unrepeat report record (no "counts" and no "error")
+unrepeat.report_page.RecordError: record 1: not an unrepeat report record (no "counts" and no "error")
 """
 
 from __future__ import annotations
@@ -120,6 +120,15 @@ class Page:
 
 
 # ------------------------------------------------------------------ reading
+
+
+class RecordError(ValueError):
+    """A record that is not a report record: ``str()`` is "record N: problem" (N counted from 1)."""
+
+    def __init__(self, position: int, problem: str) -> None:
+        super().__init__(f"record {position + 1}: {problem}")
+        self.position = position
+        self.problem = problem
 
 
 class Doc(NamedTuple):
@@ -237,6 +246,8 @@ class Totals:
     histogram: list[int] = field(default_factory=lambda: [0] * _HISTOGRAM_BINS)
     configs: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)  #: the first skipped records, as "NAME: error"
+    _config: object = field(default=None, repr=False)
+    _config_key: str = field(default="", repr=False)
 
     def add(self, record: JsonObject, doc: Doc) -> None:
         if doc.error:
@@ -272,8 +283,11 @@ class Totals:
                 if isinstance(n, int) and n:
                     self.fixes[kind] += n
                     self.documents_fixed[kind] += 1
-        if "config" in record:
-            self.configs[json.dumps(record["config"], sort_keys=True)] += 1
+        config = record.get("config")
+        if config is not None:
+            if config != self._config:  # most runs have one config: dump it only when it changes
+                self._config, self._config_key = config, json.dumps(config, sort_keys=True)
+            self.configs[self._config_key] += 1
 
     @property
     def share(self) -> float:
@@ -308,8 +322,8 @@ def build_page(
     `TextLookup`); their normalized text is rebuilt from it and checked
     against the record's sha256. ``views`` is how many documents get a full
     view, ``sources`` what the page says it was made from, ``name_of`` how
-    a record (at a 0-based position) is named. Raises ValueError
-    ("record N: problem") for a record that is not a report record.
+    a record (at a 0-based position) is named. Raises `RecordError` for a
+    record that is not a report record.
     """
     if views < 0:
         raise ValueError(f"views must be 0 or more, got {views}")
@@ -319,7 +333,7 @@ def build_page(
     for position, record in enumerate(records):
         problem = check_record(record)
         if problem is not None:
-            raise ValueError(f"record {position + 1}: {problem}")
+            raise RecordError(position, problem)
         doc = _doc(record, position, name_of(record, position))
         totals.add(record, doc)
         index.add(doc, record)
@@ -909,17 +923,16 @@ def _json_name(name: str) -> bool:
 
 
 def read_reports(files: Sequence[ReportFile]) -> Iterator[tuple[ReportFile, int | None, dict[str, object]]]:
-    """Each report record with its file and line (None for a whole-file ``.json`` report).
+    """Each JSON object of the report files, with its file and line (None for a whole-file ``.json`` report).
 
-    A record that is not a report record raises `InputError` naming the file and line.
+    What is not a JSON object raises `InputError` naming the file and line;
+    whether an object is a report record is `check_record`'s to say.
     """
     for file in files:
         if file.source.format is Format.JSONL:
             for line in read_jsonl(file.source):
-                problem = line.error if line.record is None else check_record(line.record)
-                if problem is not None:
-                    raise InputError(file.source.name, problem, line.number)
-                assert line.record is not None
+                if line.record is None:
+                    raise InputError(file.source.name, str(line.error), line.number)
                 yield file, line.number, line.record
         else:
             text, _ = read_text(file.source)
@@ -927,9 +940,8 @@ def read_reports(files: Sequence[ReportFile]) -> Iterator[tuple[ReportFile, int 
                 record = json.loads(text)
             except ValueError as exc:
                 raise InputError(file.source.name, f"invalid JSON: {exc}") from None
-            problem = check_record(record)
-            if problem is not None:
-                raise InputError(file.source.name, problem)
+            if not isinstance(record, dict):
+                raise InputError(file.source.name, f"expected a JSON object, got {type(record).__name__}")
             yield file, None, record
 
 
@@ -965,9 +977,10 @@ def cleaned_path(texts: Path, file: ReportFile, single: bool) -> Path:
 
 
 class _Located(NamedTuple):
-    """Where a document's cleaned output is: the report file, and the record's place among the output records."""
+    """Where a record is (its report file and line), and its place among the output records of that file."""
 
     file: int
+    line: int | None
     ordinal: int | None  #: None: the document has no output (skipped or dropped)
 
 
@@ -1000,7 +1013,7 @@ def page_from_files(
         for file, line, record in read_reports(files):
             number = file_numbers[file.source.name]
             written = "error" not in record and not _dropped(record)
-            located.append(_Located(number, outputs[number] if written else None))
+            located.append(_Located(number, line, outputs[number] if written else None))
             outputs[number] += written
             if line is not None and "line" not in record and "row" not in record:
                 record = {**record, "line": line}
@@ -1031,8 +1044,9 @@ def page_from_files(
     try:
         return build_page(records(), texts=None if texts_path is None else lookup, views=views, title=title,
                           sources=names, name_of=name_of)
-    except ValueError as exc:  # a record `read_reports` let through cannot fail; this is its position
-        raise InputError(", ".join(names), str(exc)) from None
+    except RecordError as exc:
+        where = located[exc.position]
+        raise InputError(files[where.file].source.name, exc.problem, where.line) from None
 
 
 def _read_cleaned(path: Path, ordinals: Mapping[int, int], text_field: str) -> dict[int, str]:
