@@ -82,7 +82,8 @@ def test_a_cleaned_text_that_does_not_fit_is_refused(rng):
 
 def test_the_summary_counts_every_record():
     records = [
-        record("a", 100, [removal(0, "x" * 10, rule="same_run"), removal(50, "y" * 30, "stuttered_line", rule="stutter")],
+        record("a", 100, [removal(0, "x" * 10, rule="same_run"),
+                          removal(50, "y" * 30, "stuttered_line", rule="stutter")],
                fixes={"whitespace": 3, "glued_sentences": 1}),
         record("b", 200, [], fixes={"whitespace": 2}),
         record("c", 50, [removal(0, "z" * 50, "corpus_passage", kept_doc="a")], duplicate_of="a", dropped=True),
@@ -261,8 +262,9 @@ def test_report_needs_an_output():
 
 # ------------------------------------------------------------------ browser
 
-_CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
+# as root, with the network closed: no sandbox, no GPU, nothing fetched in the background
+_CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -287,9 +289,18 @@ def check_in_browser(browser, page_path: Path, find: str, screenshot: Path) -> N
     """Open the page and check that it renders, its plots and a view are there, and the search finds ``find``."""
     tab = browser.new_page()
     problems: list[str] = []
-    tab.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
+
+    def on_console(message) -> None:
+        if message.type in ("error", "warning"):
+            problems.append(f"console {message.type}: {message.text}")
+
+    def on_request(request) -> None:
+        if not request.url.startswith(("file:", "data:", "blob:")):
+            problems.append(f"request: {request.url}")  # the page must need no network
+
+    tab.on("console", on_console)
     tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    tab.on("request", lambda r: problems.append(f"request: {r.url}") if not r.url.startswith(("file:", "data:", "blob:")) else None)
+    tab.on("request", on_request)
     try:
         tab.goto(page_path.as_uri())
         bars = tab.locator("#share-removed svg rect.bar")

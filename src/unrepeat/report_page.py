@@ -246,8 +246,8 @@ class Totals:
     histogram: list[int] = field(default_factory=lambda: [0] * _HISTOGRAM_BINS)
     configs: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)  #: the first skipped records, as "NAME: error"
-    _config: object = field(default=None, repr=False)
-    _config_key: str = field(default="", repr=False)
+    _config: object = field(default=None, init=False, repr=False, compare=False)  # the last config seen ...
+    _config_key: str = field(default="", init=False, repr=False, compare=False)  # ... and its key in `configs`
 
     def add(self, record: JsonObject, doc: Doc) -> None:
         if doc.error:
@@ -352,7 +352,8 @@ def build_page(
         text, note = None, "" if texts is not None else "no cleaned texts given (--texts)"
         if doc.position in cleaned:
             try:
-                text = rebuild_normalized(cleaned[doc.position], record.get("removals", ()), record.get("normalized_sha256"))
+                text = rebuild_normalized(cleaned[doc.position], record.get("removals", ()),
+                                          record.get("normalized_sha256"))
             except ValueError as exc:
                 note = f"the cleaned text does not fit this report: {exc}"
                 warnings.append(f"{doc.name}: {note}")
@@ -589,7 +590,8 @@ def _count_table(title: str, what: str, counts: Counter[str], second: Counter[st
     rows = []
     for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         swatch = f'<i class="sw" style="background:{_reason_color(key)}"></i>' if colors else ""
-        rows.append(f'<tr><td>{swatch}{_e(key)}</td><td class="n">{_n(n)}</td><td class="n">{_n(second[key])}</td></tr>')
+        rows.append(f'<tr><td>{swatch}{_e(key)}</td><td class="n">{_n(n)}</td>'
+                    f'<td class="n">{_n(second[key])}</td></tr>')
     return (f'<div><h3>{_e(title)}</h3><table><thead><tr><th>{_e(what)}</th><th class="n">count</th>'
             f'<th class="n">{_e(label)}</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
 
@@ -608,7 +610,8 @@ def _plots(totals: Totals, views: list[_View]) -> str:
                       f"{_n(totals.documents - totals.with_removals)} with none are not drawn.")
             + _figure("by-reason", "Removed characters by reason", _reasons_svg(totals),
                       "Bar length: characters; the label also gives the number of removals.")
-            + _figure("top-documents", f"The {min(len(views), _TOP_BARS)} documents with the most removed", _top_svg(views),
+            + _figure("top-documents", f"The {min(len(views), _TOP_BARS)} documents with the most removed",
+                      _top_svg(views),
                       "By share of the normalized text removed; click a bar for the document.")
             + "</div></section>")
 
@@ -655,9 +658,10 @@ def _hbars(rows: list[tuple[str, float, str, str, str]], label_width: int, width
     for i, (label, fraction, value, color, link) in enumerate(rows):
         y = 8 + i * 24
         text = f'<text x="{label_width - 8}" y="{y + 13}" text-anchor="end">{_e(label)}</text>'
-        bar = (f'<rect class="bar" x="{label_width}" y="{y}" width="{max(bar_w * fraction, 1.5):.1f}" height="18" '
+        length = max(bar_w * fraction, 1.5)
+        bar = (f'<rect class="bar" x="{label_width}" y="{y}" width="{length:.1f}" height="18" '
                f'rx="2" fill="{color}"><title>{_e(label)}: {_e(value)}</title></rect>'
-               f'<text class="value" x="{label_width + max(bar_w * fraction, 1.5) + 6:.1f}" y="{y + 13}">{_e(value)}</text>')
+               f'<text class="value" x="{label_width + length + 6:.1f}" y="{y + 13}">{_e(value)}</text>')
         out.append(f'<a href="{_e(link)}">{text}{bar}</a>' if link else text + bar)
     return out
 
@@ -746,7 +750,8 @@ def _views_section(views: list[_View], totals: Totals, max_views: int, names: Ma
     return (f'<section id="views" class="panel"><h2>Documents shown in full</h2>'
             f'<p>{_n(len(views))} documents have a full view: {_e(limit)}. The search box finds any other document '
             f"by its id, with its counts and its first {PREVIEW_REMOVALS} removals.</p>"
-            f'<details class="list"><summary>List of the {_n(len(views))} documents</summary><div class="scroll"><table>'
+            f'<details class="list"><summary>List of the {_n(len(views))} documents</summary>'
+            '<div class="scroll"><table>'
             f'<thead><tr><th class="n">#</th><th>document</th><th class="n">removed</th><th class="n">characters</th>'
             f'<th class="n">removals</th></tr></thead><tbody>{rows}</tbody></table></div></details>'
             f'<div class="views">{articles}</div></section>')
@@ -867,8 +872,9 @@ def _removal_table(view: _View, removals: list[JsonObject], names: Mapping[str, 
         )
     more = len(removals) - VIEW_ROWS
     return (f'<details class="removals"{" open" if open_ else ""}><summary>Removals ({_n(len(removals))})</summary>'
-            '<div class="scroll"><table><thead><tr><th>reason</th><th>rule</th><th class="n">span</th><th>kept copy</th>'
-            f'<th class="n">similarity</th><th>removed text</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+            '<div class="scroll"><table><thead><tr><th>reason</th><th>rule</th><th class="n">span</th>'
+            '<th>kept copy</th><th class="n">similarity</th><th>removed text</th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>'
             + (f'<p class="muted">and {more:,} more not listed</p>' if more > 0 else "") + "</details>")
 
 
@@ -970,6 +976,10 @@ def cleaned_path(texts: Path, file: ReportFile, single: bool) -> Path:
     >>> f = ReportFile(_source(Path("r/a/x.txt.report.json"), "r/a/x.txt.report.json"), PurePath("a/x.txt.report.json"))
     >>> cleaned_path(Path("cleaned"), f, single=False).as_posix()
     'cleaned/a/x.txt'
+    >>> name = "part-00000.jsonl.gz"  # a part of the Dask engine
+    >>> part = ReportFile(_source(Path("r") / name, f"r/{name}"), PurePath(name))
+    >>> cleaned_path(Path("cleaned"), part, single=False).as_posix()
+    'cleaned/part-00000.jsonl.gz'
     """
     if single and not texts.is_dir():
         return texts
@@ -1182,7 +1192,8 @@ _SCRIPT = """
 (() => {
 "use strict";
 const DOC = {name: 0, normalized: 1, output: 2, removed: 3, removals: 4, duplicateOf: 5, dropped: 6, error: 7, view: 8};
-const q = document.getElementById("q"), hits = document.getElementById("hits"), found = document.getElementById("found");
+const q = document.getElementById("q"), hits = document.getElementById("hits");
+const found = document.getElementById("found");
 let loading = null, docs = null, removals = null, strings = null, first = null, lower = null, byName = null;
 
 function load() {
@@ -1262,7 +1273,8 @@ function find(name) {  // as resolve() in Python: the name, else its longest pat
 function link(name) {
   const i = find(name);
   const a = el("a", name);
-  a.href = i !== undefined && docs[i][DOC.view] >= 0 ? "#doc-" + docs[i][DOC.view] : "#find:" + encodeURIComponent(name);
+  const view = i === undefined ? -1 : docs[i][DOC.view];
+  a.href = view >= 0 ? "#doc-" + view : "#find:" + encodeURIComponent(name);
   return a;
 }
 
@@ -1275,7 +1287,11 @@ function card(i) {
   } else {
     found.append(el("p", fmt(d[DOC.normalized]) + " characters normalized → " + fmt(d[DOC.output]) + " out · " +
       fmt(d[DOC.removals]) + " removals, " + pct(d) + " removed", "meta"));
-    if (d[DOC.duplicateOf]) { const p = el("p", "duplicate of ", "meta"); p.append(link(d[DOC.duplicateOf])); found.append(p); }
+    if (d[DOC.duplicateOf]) {
+      const p = el("p", "duplicate of ", "meta");
+      p.append(link(d[DOC.duplicateOf]));
+      found.append(p);
+    }
     if (d[DOC.dropped]) found.append(el("p", "left out of the output (" + d[DOC.dropped] + ")", "meta"));
     const shown = first[i + 1] - first[i];
     if (shown) {
@@ -1284,7 +1300,8 @@ function card(i) {
       table.append(head);
       for (let k = first[i]; k < first[i + 1]; k++) {
         const row = el("tr"), kept = el("td"), keptDoc = r.kept_doc[k];
-        if (r.kept_start[k] !== null) kept.append(r.kept_start[k] + "-" + (r.kept_start[k] + r.kept_length[k]) + " in ");
+        const keptStart = r.kept_start[k];
+        if (keptStart !== null) kept.append(keptStart + "-" + (keptStart + r.kept_length[k]) + " in ");
         if (keptDoc === -1) kept.append("this document");
         else kept.append(link(typeof keptDoc === "number" ? docs[keptDoc][DOC.name] : keptDoc));
         const snippet = el("td"); snippet.append(el("del", strings[r.text[k]], "rm snippet"));
@@ -1318,7 +1335,10 @@ async function route() {
     await load();
     const i = find(hash.slice(5));
     if (i !== undefined) card(i);
-    else { found.replaceChildren(el("p", "No document named " + hash.slice(5) + " in these reports.")); found.hidden = false; }
+    else {
+      found.replaceChildren(el("p", "No document named " + hash.slice(5) + " in these reports."));
+      found.hidden = false;
+    }
   } else {
     highlight(hash);
   }
