@@ -23,7 +23,7 @@ from typing import NamedTuple, Protocol
 
 import click
 
-from . import __version__
+from . import __version__, report_page
 from .collapse import clean
 from .config import Config, Keep, Scope
 from .corpus import CorpusIndex, IndexFileError
@@ -75,6 +75,7 @@ def main() -> None:
       unrepeat clean crawl.jsonl.gz -o clean.jsonl.gz --report report.jsonl
       unrepeat clean --scope corpus crawl/ -o clean/ --index seen.index
       unrepeat verify crawl.jsonl.gz report.jsonl clean.jsonl.gz
+      unrepeat report report.jsonl --texts clean.jsonl.gz -o report.html
 
     Run "unrepeat COMMAND --help" for the options of a command.
     """
@@ -842,3 +843,42 @@ def _record_difference(actual: Mapping[str, object], expected: Mapping[str, obje
     if got != want:
         return f'has no string "{text_field}"'
     return "differs from the input record in its other fields or their order"
+
+
+# ------------------------------------------------------------------ report
+
+
+@main.command("report")
+@click.argument("reports", nargs=-1, required=True, metavar="REPORT...")
+@click.option("-o", "--output", required=True, metavar="FILE.html", help="The HTML page to write.")
+@click.option("--texts", metavar="CLEANED",
+              help="The cleaned output of the run (a file, or the -o directory): the full views then show the "
+                   "whole text, removed spans struck through.")
+@click.option("--text-field", default="text", show_default=True, help="JSONL field holding the cleaned text.")
+@click.option("--views", type=click.IntRange(min=0), default=report_page.VIEWS, show_default=True,
+              help="Documents shown in full: those with the largest share removed.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
+def report_command(reports: tuple[str, ...], output: str, texts: str | None, text_field: str, views: int,
+                   quiet: bool) -> None:
+    """Write one self-contained HTML page (no network needed) about a run's reports.
+
+    REPORT is a .report.json file, a .report.jsonl file (also .gz, .zst) or
+    a directory of them, as "unrepeat clean --report" writes. The page has a
+    summary over every document, plots, a search box that finds any
+    document by id, and a full view of the documents with the largest share
+    removed (--views).
+
+    \b
+    Examples:
+      unrepeat clean pages/ -o cleaned/ --report reports/
+      unrepeat report reports/ --texts cleaned/ -o report.html
+      unrepeat report report.jsonl --texts clean.jsonl.gz -o report.html
+    """
+    try:
+        page = report_page.write_page(reports, output, texts=texts, text_field=text_field, views=views)
+    except FileError as exc:
+        raise DataError(str(exc)) from None
+    if not quiet:
+        for warning in page.warnings[:10]:
+            click.echo(f"Warning: {warning}", err=True)
+        click.echo(f"{output}: {page.documents} documents, {page.views} shown in full", err=True)
