@@ -202,12 +202,19 @@ class WorkerDied(RuntimeError):
 
 
 class _Worker:
-    """One worker process and the parent's ends of its two pipes."""
+    """One worker process and the parent's ends of its two pipes.
 
-    def __init__(self, context: Any, work: Callable[[str], Any], parent: int | None) -> None:
+    ``others``: the parent's ends of the workers started before; a forked
+    worker closes them, and its own, so that its pipe's end means the
+    parent is gone (`_receive`)."""
+
+    def __init__(self, context: Any, work: Callable[[str], Any], parent: int | None,
+                 others: list[Connection]) -> None:
         tasks_end, self.tasks = context.Pipe(duplex=False)
         self.results, results_end = context.Pipe(duplex=False)
-        self.process = context.Process(target=_serve, args=(tasks_end, results_end, work, parent), daemon=True)
+        inherited = [*others, self.tasks, self.results] if context.get_start_method() == "fork" else []
+        self.process = context.Process(target=_serve, args=(tasks_end, results_end, work, parent, inherited),
+                                       daemon=True)
         self.process.start()
         # Only the worker holds its ends now: its death closes them, which the parent sees.
         tasks_end.close()
@@ -239,7 +246,8 @@ class _Workers(Generic[R]):
         try:
             with _signals_held():
                 for _ in range(jobs):
-                    self._workers.append(_Worker(context, work, parent))
+                    ends = [end for w in self._workers for end in (w.tasks, w.results)]
+                    self._workers.append(_Worker(context, work, parent, ends))
         except BaseException:
             self.close()
             raise
@@ -331,9 +339,12 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _serve(tasks: Connection, results: Connection, work: Callable[[str], Any], parent: int | None) -> None:
+def _serve(tasks: Connection, results: Connection, work: Callable[[str], Any], parent: int | None,
+           inherited: list[Connection]) -> None:
     """A worker's life: chunks from ``tasks``, their results (or the exception) to ``results``."""
     _become_worker(parent)
+    for end in inherited:  # the parent's ends, copied by fork
+        end.close()
     inbox: queue.SimpleQueue[tuple[int, list[str]]] = queue.SimpleQueue()
     threading.Thread(target=_receive, args=(tasks, inbox), daemon=True).start()
     while True:
