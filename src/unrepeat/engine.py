@@ -349,17 +349,19 @@ def _serve(tasks: Connection, results: Connection, work: Callable[[str], Any], p
     threading.Thread(target=_receive, args=(tasks, inbox), daemon=True).start()
     while True:
         key, texts = inbox.get()
+        failure: tuple[BaseException, str] | None = None
         try:
-            reply: tuple[int, object, object] = (key, [work(text) for text in texts], None)
-        except Exception as exc:
-            reply = (key, None, (exc, traceback.format_exc()))
+            done = [work(text) for text in texts]
+        except Exception as exc:  # noqa: BLE001 - whatever it is, the parent raises it
+            done, failure = None, (exc, traceback.format_exc())
         try:
-            results.send(reply)
+            results.send((key, done, failure))
         except OSError:  # the parent is gone: nobody wants the results (and no traceback about it)
             os._exit(0)
-        except Exception:  # an exception that does not pickle goes as its text
-            exc, trace = reply[2]  # type: ignore[misc]
-            results.send((key, None, (RuntimeError(f"{type(exc).__name__}: {exc}"), trace)))
+        except Exception:  # noqa: BLE001 - an exception that does not pickle goes as its text
+            assert failure is not None
+            error, trace = failure
+            results.send((key, None, (RuntimeError(f"{type(error).__name__}: {error}"), trace)))
 
 
 def _receive(tasks: Connection, inbox: queue.SimpleQueue[tuple[int, list[str]]]) -> None:
