@@ -227,8 +227,11 @@ class _Workers(Generic[R]):
 
     Not `multiprocessing.Pool`: when one of its workers dies (SIGKILL, the
     OOM killer) it starts another and waits for ever for the chunks the dead
-    one held. Here each worker has a pipe for its chunks and one for its
-    results, and the parent waits on those and on the workers' sentinels
+    one held. Nor `concurrent.futures.ProcessPoolExecutor`: it says the pool
+    broke, not which worker died of what signal, and its workers share one
+    result pipe, which a worker killed halfway through a message leaves its
+    reader waiting on. Here each worker has a pipe for its chunks and one for
+    its results, and the parent waits on those and on the workers' sentinels
     together, so a death is seen the moment the parent next waits, and
     raised as `WorkerDied`. A worker holds at most `_AHEAD` chunks: one it
     works on, the rest in its inbox; chunks go to whichever worker has room,
@@ -341,19 +344,33 @@ def _signals_held() -> Iterator[None]:
 
 def _serve(tasks: Connection, results: Connection, work: Callable[[str], Any], parent: int | None,
            inherited: list[Connection]) -> None:
-    """A worker's life: chunks from ``tasks``, their results (or the exception) to ``results``."""
+    """A worker's life: chunks from ``tasks``, their results (or the exception) to ``results``.
+
+    Chunks come in and results go out on threads of their own, so the
+    worker goes on with its next chunk while the parent is busy elsewhere
+    (a result larger than the pipe waits until the parent reads it)."""
     _become_worker(parent)
     for end in inherited:  # the parent's ends, copied by fork
         end.close()
     inbox: queue.SimpleQueue[tuple[int, list[str]]] = queue.SimpleQueue()
+    outbox: queue.SimpleQueue[_Reply] = queue.SimpleQueue()
     threading.Thread(target=_receive, args=(tasks, inbox), daemon=True).start()
+    threading.Thread(target=_send, args=(results, outbox), daemon=True).start()
     while True:
         key, texts = inbox.get()
-        failure: tuple[BaseException, str] | None = None
         try:
-            done = [work(text) for text in texts]
+            outbox.put((key, [work(text) for text in texts], None))
         except Exception as exc:  # noqa: BLE001 - whatever it is, the parent raises it
-            done, failure = None, (exc, traceback.format_exc())
+            outbox.put((key, None, (exc, traceback.format_exc())))
+
+
+_Reply = tuple[int, list[Any] | None, tuple[BaseException, str] | None]  # key, results, (exception, traceback)
+
+
+def _send(results: Connection, outbox: queue.SimpleQueue[_Reply]) -> None:
+    """Worker side: results from the outbox to the pipe."""
+    while True:
+        key, done, failure = outbox.get()
         try:
             results.send((key, done, failure))
         except OSError:  # the parent is gone: nobody wants the results (and no traceback about it)

@@ -204,7 +204,8 @@ def find_inputs(args: Sequence[str], format: Format | None = None,
             continue
         problem = _not_a_file(path)
         if problem is not None:
-            raise InputError(arg, problem if problem == "no such file" else f"{problem}; use - for standard input")
+            hint = "; use - for standard input" if problem.startswith("not a regular file") else ""
+            raise InputError(arg, problem + hint)
         sources.append(Source(path, arg, PurePath(path.name), format or format_of(arg)))
     return sources
 
@@ -826,7 +827,7 @@ def remove_stale_temps(paths: Iterable[Path]) -> list[Path]:
         for entry in entries:
             match = _TEMP_NAME.fullmatch(entry)
             if match and match["name"] in names and not _running(int(match["pid"])):
-                with suppress(FileNotFoundError):
+                with suppress(OSError):  # gone already, or not ours to remove: leave it
                     os.unlink(directory / entry)
                     removed.append(directory / entry)
     return removed
