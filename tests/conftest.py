@@ -1,10 +1,12 @@
-"""Shared test helpers: a generator of documents made of distinct sentences."""
+"""Shared test helpers: a generator of documents made of distinct sentences,
+and the check that no CLI run in the suite ends in a traceback."""
 
 from __future__ import annotations
 
 import random
 
 import pytest
+from click.testing import CliRunner
 
 WORDS = (
     "river harbour lantern winter copper meadow signal archive granite orchard ferry valley "
@@ -34,3 +36,23 @@ def make_article(rng: random.Random, paragraphs: int = 4, start: int = 0) -> lis
 @pytest.fixture
 def rng() -> random.Random:
     return random.Random(1234)
+
+
+@pytest.fixture(autouse=True)
+def no_traceback(monkeypatch, request):
+    """Every CliRunner run in the suite: whatever goes wrong is a one-line
+    message, never a traceback. (An exception that CliRunner catches is one
+    a user would have seen as a traceback.) A test that injects a bug on
+    purpose says so with ``@pytest.mark.traceback_expected``."""
+    if request.node.get_closest_marker("traceback_expected"):
+        return
+    invoke = CliRunner.invoke
+
+    def checked(self, *args, **kwargs):
+        result = invoke(self, *args, **kwargs)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise AssertionError(f"the CLI run ended in a traceback: {result.exception!r}") from result.exception
+        assert "Traceback" not in result.output, result.output
+        return result
+
+    monkeypatch.setattr(CliRunner, "invoke", checked)

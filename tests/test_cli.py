@@ -3,6 +3,7 @@ import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ from conftest import make_sentence
 import unrepeat.engine
 from unrepeat import Config, __version__, clean
 from unrepeat.cli import _Progress, _Summary, main
+from unrepeat.engine import WorkerDied
 
 DOUBLED = (
     "A long sentence with many words in it that repeats here. "
@@ -297,6 +299,7 @@ def test_bad_records_can_be_skipped_and_are_reported():
     assert (verified.exit_code, verified.output) == (0, "OK: 3 documents verified\n")
 
 
+@pytest.mark.traceback_expected  # a bug in clean (RuntimeError) shows its traceback
 @pytest.mark.parametrize("exception", [KeyboardInterrupt, RuntimeError])
 def test_a_failure_midway_leaves_the_old_output_and_no_temporary_file(monkeypatch, exception):
     write_jsonl("in.jsonl", records(20))
@@ -334,6 +337,214 @@ def test_usage_errors_are_exit_2():
         assert result.exit_code == 2, args
         assert message in result.stderr, args
     assert files() == ["a.txt"]
+
+
+# ------------------------------------------------------ damaged compressed input
+
+ROWS = records(300)
+PLAIN = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ROWS).encode()
+
+
+def flipped(data: bytes, at: int, length: int) -> bytes:
+    return data[:at] + bytes(b ^ 0xFF for b in data[at : at + length]) + data[at + length :]
+
+
+@pytest.mark.parametrize(("name", "data", "message"), [
+    ("d.jsonl.gz", flipped(gzip.compress(PLAIN, mtime=0), 40, 30),
+     "Error: d.jsonl.gz: damaged gzip data (invalid code -- missing end-of-block)"),
+    ("t.jsonl.gz", gzip.compress(PLAIN, mtime=0)[:-100],
+     "Error: t.jsonl.gz: truncated gzip data (the file ends inside the compressed stream)"),
+    ("g.jsonl.gz", gzip.compress(PLAIN, mtime=0) + b"<html>",
+     "Error: g.jsonl.gz: garbage after the gzip data"),
+    ("t.jsonl.zst", zstandard.ZstdCompressor().compress(PLAIN)[:-100],
+     "Error: t.jsonl.zst: truncated zstd data (the file ends inside a frame)"),
+    ("g.jsonl.zst", zstandard.ZstdCompressor().compress(PLAIN) + b"<html>",
+     "Error: g.jsonl.zst: garbage after the zstd data"),
+])
+def test_damaged_compressed_input_is_one_line_and_nothing_is_written(name, data, message):
+    Path(name).write_bytes(data)
+    result = run("clean", name, "-o", "out.jsonl", "--report", "report.jsonl")
+    assert (result.exit_code, result.stderr) == (1, message + "\n")
+    assert files() == [name]
+
+
+# ------------------------------------------------------------ special files
+
+needs_special_files = pytest.mark.skipif(not hasattr(os, "mkfifo") or not hasattr(socket, "AF_UNIX"),
+                                         reason="POSIX special files")
+
+
+@needs_special_files
+def test_special_files_in_a_directory_are_skipped_with_a_warning():
+    make_tree()
+    Path("pages/dangling.txt").symlink_to("gone.txt")
+    os.mkfifo("pages/fifo.txt")  # read, it would wait for a writer for ever
+    Path("pages/sub/null.jsonl").symlink_to("/dev/null")
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind("pages/socket.txt")
+        result = run("clean", "pages", "-o", "out", "-q")
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "Warning: pages/dangling.txt: skipped: a broken symbolic link\n"
+        "Warning: pages/fifo.txt: skipped: not a regular file (a named pipe)\n"
+        "Warning: pages/socket.txt: skipped: not a regular file (a socket)\n"
+        "Warning: pages/sub/null.jsonl: skipped: not a regular file (a character device)\n")
+    assert files("out") == ["a.txt", "c.jsonl.gz", "sub/b.txt"]
+
+
+@needs_special_files
+def test_a_named_pipe_named_directly_is_refused_and_standard_input_still_works():
+    os.mkfifo("fifo.txt")
+    result = run("clean", "fifo.txt", "-o", "out.txt")
+    assert (result.exit_code, result.stderr) == (
+        1, "Error: fifo.txt: not a regular file (a named pipe); use - for standard input\n")
+    Path("gone.txt").symlink_to("nowhere.txt")
+    result = run("clean", "gone.txt")
+    assert (result.exit_code, result.stderr) == (
+        1, "Error: gone.txt: a broken symbolic link\n")
+    assert run("clean", "-", "-q", input="From a pipe.").stdout == "From a pipe.\n"
+    assert sorted(os.listdir()) == ["fifo.txt", "gone.txt"]
+
+
+# ------------------------------------------------------------ --max-doc-bytes
+
+
+def test_a_jsonl_line_over_max_doc_bytes_stops_the_run():
+    Path("d.jsonl").write_text(json.dumps({"id": 1, "text": "Short."}) + "\n"
+                               + json.dumps({"id": 2, "text": "x" * 200}) + "\n", encoding="utf-8")
+    result = run("clean", "d.jsonl", "-o", "out.jsonl", "--max-doc-bytes", "100")
+    assert (result.exit_code, result.stderr) == (
+        1, "Error: d.jsonl:2: document is larger than --max-doc-bytes (100 bytes)\n")
+    assert files() == ["d.jsonl"]
+
+
+def test_a_document_over_max_doc_bytes_can_be_skipped_and_is_reported():
+    megabyte_bomb = gzip.compress(b"a" * (1 << 20), mtime=0)  # 16 MiB in one line, 16 kB on disk
+    Path("d.jsonl.gz").write_bytes(
+        gzip.compress(b'{"id": 1, "text": "', mtime=0) + megabyte_bomb * 16
+        + gzip.compress(b'"}\n{"id": 2, "text": "After the long line."}\n', mtime=0))
+    result = run("clean", "d.jsonl.gz", "-o", "out.jsonl", "--report", "r.jsonl", "--max-doc-bytes", "1M",
+                 "--on-error", "skip")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(
+        "Warning: d.jsonl.gz:1: skipped: document is larger than --max-doc-bytes (1048576 bytes)\n")
+    assert result.stderr.endswith("; skipped: 1 records with errors\n")
+    assert read_lines("out.jsonl") == [{"id": 2, "text": "After the long line.\n"}]
+    assert read_lines("r.jsonl")[0] == {"id": None, "error": "document is larger than --max-doc-bytes (1048576 bytes)",
+                                        "line": 1}
+    verified = run("verify", "d.jsonl.gz", "r.jsonl", "out.jsonl", "--max-doc-bytes", "1M")
+    assert (verified.exit_code, verified.output) == (0, "OK: 1 documents verified\n")
+
+
+def test_a_text_file_over_max_doc_bytes_is_refused_or_skipped_without_an_output_file():
+    Path("big.txt").write_text("Words. " * 200, encoding="utf-8")  # 1400 bytes
+    result = run("clean", "big.txt", "-o", "out.txt", "--max-doc-bytes", "1K")
+    assert (result.exit_code, result.stderr) == (
+        1, "Error: big.txt: document is larger than --max-doc-bytes (1024 bytes)\n")
+    result = run("clean", "big.txt", "-o", "out.txt", "--report", "r.json", "--max-doc-bytes", "1K",
+                 "--on-error", "skip")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("Warning: big.txt: skipped: document is larger than --max-doc-bytes (1024 bytes)\n")
+    assert json.loads(Path("r.json").read_text()) == {
+        "id": "big.txt", "error": "document is larger than --max-doc-bytes (1024 bytes)"}
+    assert files() == ["big.txt", "r.json"]
+
+
+def test_a_parquet_text_over_max_doc_bytes_is_refused():
+    pytest.importorskip("pyarrow")
+    rows = parquet_rows(3)
+    rows[1]["text"] = "\u00e9" * 60  # 60 characters, 120 bytes
+    write_parquet("in.parquet", rows)
+    result = run("clean", "in.parquet", "-o", "out.parquet", "--max-doc-bytes", "100")
+    assert (result.exit_code, result.stderr) == (
+        1, "Error: in.parquet:2: document is larger than --max-doc-bytes (100 bytes)\n")
+    assert files() == ["in.parquet"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--max-doc-bytes", "12X"],
+     "Error: Invalid value for '--max-doc-bytes': '12X' is not a size in bytes (for example 1000000, 64M or 1G)"),
+    (["--max-doc-bytes", "0"],
+     "Error: Invalid value for '--max-doc-bytes': '0' is not a size in bytes (for example 1000000, 64M or 1G)"),
+    (["--engine", "dask", "-o", "parts", "--max-doc-bytes", "1G"], "Error: --max-doc-bytes is not used by --engine dask yet"),
+])
+def test_max_doc_bytes_usage_errors(args, message):
+    Path("a.jsonl").write_text('{"text": "A."}\n')
+    result = run("clean", "a.jsonl", *args)
+    assert result.exit_code == 2
+    assert result.stderr.endswith(message + "\n")
+
+
+# -------------------------------------------------------------- ids, summary
+
+
+def test_a_nan_id_verifies_as_itself():
+    Path("d.jsonl").write_text('{"id": NaN, "text": "One.", "score": NaN}\n{"id": 2, "text": "Two."}\n')
+    assert run("clean", "d.jsonl", "-o", "out.jsonl", "--report", "r.jsonl").exit_code == 0
+    assert Path("out.jsonl").read_text().splitlines()[0] == '{"id": NaN, "text": "One.\\n", "score": NaN}'
+    verified = run("verify", "d.jsonl", "r.jsonl", "out.jsonl")
+    assert (verified.exit_code, verified.output) == (0, "OK: 2 documents verified\n")
+    Path("r.jsonl").write_text(Path("r.jsonl").read_text().replace('"id": NaN', '"id": Infinity'))
+    verified = run("verify", "d.jsonl", "r.jsonl", "out.jsonl")
+    assert (verified.exit_code, verified.stderr) == (
+        1, "Error: d.jsonl:1: the report line is for id inf, the record has id nan\n")
+
+
+def test_bytes_in_counts_the_bytes_read():
+    Path("a.txt").write_bytes(b"Caf\xe9 cr\xe8me.\n")  # 2 invalid bytes, each becomes a 3-byte U+FFFD
+    result = run("clean", "a.txt", "-o", "out.txt")
+    assert result.stderr.splitlines()[-1].startswith("1 documents, 12 bytes in, 16 bytes out;")  # was 16 in
+    Path("d.jsonl").write_text('{"text": "caf\\u00e9", "long field": "' + "x" * 100 + '"}\n')
+    result = run("clean", "d.jsonl", "-o", "out.jsonl")
+    assert result.stderr.splitlines()[-1].startswith("1 documents, 5 bytes in, 6 bytes out;")  # the text field
+
+
+# --------------------------------------------------- what a failed run leaves
+
+
+def fail_on(monkeypatch, marker: str, exception: BaseException) -> None:
+    def failing(text, config=None):
+        if marker in text:
+            raise exception
+        return clean(text, config)
+
+    monkeypatch.setattr(unrepeat.engine, "clean", failing)
+
+
+def test_a_dead_worker_says_which_outputs_were_written(monkeypatch):
+    make_tree()
+    Path("pages/sub/b.txt").write_text("The third input.")
+    fail_on(monkeypatch, "third input", WorkerDied(-9))
+    result = run("clean", "pages", "-o", "out")
+    assert (result.exit_code, result.stderr) == (
+        1, "Error: a worker process died (signal 9); only the outputs of the first 2 inputs were written\n")
+    assert files("out") == ["a.txt", "c.jsonl.gz"]
+    write_jsonl("in.jsonl", records(4) + [{"id": 4, "text": "Not the third input."}])
+    result = run("clean", "in.jsonl")
+    assert (result.exit_code, result.stderr) == (
+        1, "Error: a worker process died (signal 9); standard output got only part of the output\n")
+    assert len(result.stdout.splitlines()) == 4
+
+
+def test_running_out_of_memory_is_one_line(monkeypatch):
+    write_jsonl("in.jsonl", records(10))
+    fail_on(monkeypatch, "Line one.", MemoryError())
+    result = run("clean", "in.jsonl", "-o", "out.jsonl")
+    assert (result.exit_code, result.stderr) == (
+        1, "Error: out of memory (a lower --max-doc-bytes, or fewer --jobs, needs less)\n")
+    assert files() == ["in.jsonl"]
+
+
+def test_a_run_removes_the_temporary_files_killed_runs_left_for_its_outputs():
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    Path("a.txt").write_text("Text.", encoding="utf-8")
+    stale = [f".out.txt.{dead}.0123abcd.tmp", f".a.json.{dead}.89abcdef.tmp"]
+    kept = [f".out.txt.{os.getppid()}.0123abcd.tmp", f".other.txt.{dead}.0123abcd.tmp", ".out.txt.tmp"]
+    for name in stale + kept:
+        Path(name).write_text("partial")
+    assert run("clean", "a.txt", "-o", "out.txt", "--report", "a.json").exit_code == 0
+    assert sorted(os.listdir()) == sorted(["a.txt", "out.txt", "a.json", *kept])
 
 
 # ------------------------------------------------------------------- diff
@@ -468,6 +679,7 @@ def test_a_stopped_run_removes_its_temporary_file(signum, exit_code):
         assert len(files()) == 2
         process.send_signal(signum)
         assert process.wait(timeout=30) == exit_code
+        assert b"Traceback" not in process.stderr.read()
     finally:
         process.kill()
         process.stdin.close()

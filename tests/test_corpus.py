@@ -1,6 +1,7 @@
 """Corpus scope: the index file, incremental runs, determinism and the report's
 references to earlier documents, through the library and the CLI."""
 
+import io
 import json
 import os
 import random
@@ -8,6 +9,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import make_article
@@ -155,6 +157,126 @@ def test_a_damaged_or_foreign_index_file_is_refused(tmp_path, kind):
         CorpusIndex.load(path)
 
 
+def with_parts(path: Path, change) -> bytes:
+    """The index file at ``path`` with its parts changed: ``change`` gets the header,
+    the doc ids and the arrays, and changes them in place."""
+    with zipfile.ZipFile(path) as z:
+        header = json.loads(z.read("header.json"))
+        doc_ids = json.loads(z.read("doc_ids.json"))
+        arrays = {n[:-4]: np.load(io.BytesIO(z.read(n))) for n in z.namelist() if n.endswith(".npy")}
+    parts = {"header.json": header, "doc_ids.json": doc_ids, **arrays}
+    change(parts)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, value in parts.items():
+            if isinstance(value, np.ndarray):
+                buffer = io.BytesIO()
+                np.save(buffer, value)
+                z.writestr(f"{name}.npy", buffer.getvalue())
+            else:
+                z.writestr(name, value if isinstance(value, bytes) else json.dumps(value))
+    return out.getvalue()
+
+
+def setter(part: str, value):
+    def change(parts):
+        parts[part] = value(parts[part]) if callable(value) else value
+    return change
+
+
+def set_item(part: str, at: int, value) -> object:
+    def change(parts):
+        array = parts[part].copy()
+        array[at] = value(parts) if callable(value) else value
+        parts[part] = array
+    return change
+
+
+def first_pair_in_one_document(parts) -> int:
+    docs = parts["docs"]
+    return int(np.flatnonzero(docs[1:] == docs[:-1])[0])
+
+
+def overlap(parts):
+    i = first_pair_in_one_document(parts)
+    parts["starts"] = parts["starts"].copy()
+    parts["starts"][i + 1] = parts["starts"][i]
+
+
+def deflated_header(parts):
+    parts["header.json"] = json.dumps(parts["header.json"]).encode() + b" " * 10_000_000  # deflated: a few kB
+
+
+FIELD_DAMAGE = {
+    # kind: (change, message, with N sentences and D documents)
+    "a header that is a list": (setter("header.json", [1, 2]),
+                                "not an unrepeat index file (header.json holds a list, not an object)"),
+    "a header that is a string": (setter("header.json", "unrepeat.index"),
+                                  "not an unrepeat index file (header.json holds a str, not an object)"),
+    "negative sentences": (setter("header.json", lambda h: {**h, "sentences": -1}),
+                           "the index file is damaged (header.json: 'sentences' is -1, not a count)"),
+    "negative documents": (setter("header.json", lambda h: {**h, "documents": -3}),
+                           "the index file is damaged (header.json: 'documents' is -3, not a count)"),
+    "documents as text": (setter("header.json", lambda h: {**h, "documents": "6"}),
+                          "the index file is damaged (header.json: 'documents' is '6', not a count)"),
+    "doc ids that are not a list": (setter("doc_ids.json", {"a": 1}),
+                                    "the index file is damaged (doc_ids.json holds a dict, not a list)"),
+    "a doc id that is not a string": (setter("doc_ids.json", lambda ids: [*ids[:2], 7, *ids[3:]]),
+                                      "the index file is damaged (doc_ids.json: id 2 is an int, not a string)"),
+    "string fingerprints": (setter("fingerprints", lambda a: np.array(["x"] * len(a))),
+                            "the index file is damaged (fingerprints.npy holds <U1 values, not uint64)"),
+    "float fingerprints": (setter("fingerprints", lambda a: a.astype(np.float64)),
+                           "the index file is damaged (fingerprints.npy holds float64 values, not uint64)"),
+    "2-D starts": (setter("starts", lambda a: np.stack([a, a])),
+                   "the index file is damaged (starts.npy has shape (2, {N}), not one dimension)"),
+    "short docs": (setter("docs", lambda a: a[:-1]),
+                   "the index file is damaged (docs.npy has {N-1} entries, for {N} sentences)"),
+    "a negative document": (set_item("docs", 0, -1),
+                            "the index file is damaged (docs.npy names document -1, of {D})"),
+    "a document out of range": (set_item("docs", -1, lambda parts: len(parts["doc_ids.json"])),
+                                "the index file is damaged (docs.npy names document {D}, of {D})"),
+    "documents out of order": (set_item("docs", 0, lambda parts: parts["docs"][-1]),
+                               "the index file is damaged (docs.npy is not in document order)"),
+    "a negative offset": (set_item("starts", 0, -5),
+                          "the index file is damaged (starts.npy holds a negative offset)"),
+    "an end before its start": (set_item("ends", 0, lambda parts: parts["starts"][0] - 1),
+                                "the index file is damaged (a sentence ends before it starts (ends.npy, starts.npy))"),
+    "a huge offset": (set_item("ends", -1, 1 << 62),
+                      "the index file is damaged (ends.npy holds offset 4611686018427387904, beyond any document)"),
+    "overlapping sentences": (overlap, ("the index file is damaged (the sentences of a document overlap or are "
+                                       "out of order (starts.npy, ends.npy))")),
+    "an item out of range": (set_item("items", 0, lambda parts: len(parts["fingerprints"])),
+                             "the index file is damaged (items.npy names sentence {N}, of {N})"),
+    "unsorted keys": (setter("keys", lambda a: a[::-1].copy()),
+                      "the index file is damaged (keys.npy is not sorted)"),
+    "a zip bomb": (deflated_header, "the index file is damaged (header.json claims {H} bytes, more than the file holds)"),
+}
+
+
+@pytest.mark.parametrize("kind", list(FIELD_DAMAGE))
+def test_each_field_of_the_index_file_is_checked(tmp_path, kind):
+    good = tmp_path / "good.index"
+    damaged_indexes(good)
+    loaded = CorpusIndex.load(good)
+    change, message = FIELD_DAMAGE[kind]
+    with zipfile.ZipFile(good) as z:
+        header_size = len(z.read("header.json"))
+    message = (message.replace("{N-1}", str(len(loaded) - 1)).replace("{N}", str(len(loaded)))
+               .replace("{D}", str(len(loaded.doc_ids))).replace("{H}", str(header_size + 10_000_000)))
+    bad = tmp_path / "bad.index"
+    bad.write_bytes(with_parts(good, change))
+    with pytest.raises(IndexFileError) as error:
+        CorpusIndex.load(bad)
+    assert str(error.value) == f"{bad}: {message}"
+
+
+def test_an_index_rewritten_unchanged_loads(tmp_path):  # what the test's rewriting changes is the damage
+    path = tmp_path / "good.index"
+    damaged_indexes(path)
+    path.write_bytes(with_parts(path, lambda parts: None))
+    assert len(CorpusIndex.load(path)) > 0
+
+
 @pytest.mark.parametrize(("kind", "message"), [
     ("truncated", "not a readable unrepeat index file"),
     ("random bytes", "not a readable unrepeat index file"),
@@ -162,9 +284,13 @@ def test_a_damaged_or_foreign_index_file_is_refused(tmp_path, kind):
     ("another format", "not an unrepeat index file"),
     ("a newer version", f"index version {INDEX_VERSION + 1} is not supported"),
     ("parts that disagree", "the index file is damaged"),
+    ("a header that is a list", "not an unrepeat index file (header.json holds a list, not an object)"),
+    ("string fingerprints", "the index file is damaged (fingerprints.npy holds <U1 values, not uint64)"),
+    ("a huge offset", "the index file is damaged (ends.npy holds offset 4611686018427387904, beyond any document)"),
 ])
 def test_the_cli_refuses_a_bad_index_before_writing_anything(in_tmp, kind, message):
-    bad = damaged_indexes(in_tmp / "good.index")[kind]
+    damaged = damaged_indexes(in_tmp / "good.index")
+    bad = damaged[kind] if kind in damaged else with_parts(in_tmp / "good.index", FIELD_DAMAGE[kind][0])
     os.remove("good.index")
     Path("bad.index").write_bytes(bad)
     write_jsonl("in.jsonl", crawl(5))
@@ -172,6 +298,7 @@ def test_the_cli_refuses_a_bad_index_before_writing_anything(in_tmp, kind, messa
                  "--index", "bad.index")
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: bad.index: {message}")
+    assert result.stderr.count("\n") == 1
     assert result.stdout == ""
     assert files() == ["bad.index", "good.tmp", "in.jsonl"]  # no output, no report, no temporary file
     assert Path("bad.index").read_bytes() == bad

@@ -1,12 +1,15 @@
 import multiprocessing
+import os
 import random
+import signal
 
 import pytest
 from conftest import make_article
 
+import unrepeat.engine
 from unrepeat import CleanResult, Config, clean
 from unrepeat.corpus import CorpusCleaner, CorpusIndex
-from unrepeat.engine import Document, clean_documents
+from unrepeat.engine import Document, WorkerDied, clean_documents
 
 DOUBLED = (
     "A long sentence with many words in it that repeats here. "
@@ -71,6 +74,74 @@ def test_closing_early_stops_the_pool(scope):
     for child in children:
         child.join(timeout=10)
     assert not any(child.is_alive() for child in children)
+
+
+# ------------------------------------------------------------ process faults
+
+needs_fork = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
+                                reason="the workers must inherit the patched clean")
+
+
+@pytest.mark.parametrize("scope", ["document", "corpus"])
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
+def test_a_worker_killed_while_the_run_reads_ends_it_and_stops_the_other(scope, signum):
+    before = set(multiprocessing.active_children())
+    killed = []
+
+    def docs():
+        yield from documents(10)
+        workers = [p for p in multiprocessing.active_children() if p not in before]  # started, waiting for work
+        assert len(workers) == 2
+        os.kill(workers[0].pid, signum)
+        workers[0].join()
+        killed.append(workers[0])
+        yield from documents(200)
+
+    with pytest.raises(WorkerDied) as error:
+        list(clean_documents(docs(), Config(scope=scope), jobs=2))
+    assert str(error.value) == f"a worker process died (signal {signum})"
+    assert error.value.exitcode == -signum and killed
+    assert set(multiprocessing.active_children()) == before
+
+
+@needs_fork
+@pytest.mark.parametrize("scope", ["document", "corpus"])
+def test_a_worker_that_dies_while_the_run_waits_for_it_ends_the_run(monkeypatch, scope):
+    def dying(work):
+        def killed_on_document_150(text, config):
+            if text.startswith("Document 150 "):
+                os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would
+            return work(text, config)
+
+        return killed_on_document_150
+
+    monkeypatch.setattr(unrepeat.engine, "clean", dying(unrepeat.engine.clean))
+    monkeypatch.setattr(unrepeat.engine, "prepare", dying(unrepeat.engine.prepare))
+    before = set(multiprocessing.active_children())
+    seen = []
+    with pytest.raises(WorkerDied, match=r"^a worker process died \(signal 9\)$"):
+        for doc, _ in clean_documents(documents(600), Config(scope=scope), jobs=2, start_method="fork"):
+            seen.append(doc.id)
+    assert seen == list(range(len(seen))) and len(seen) < 150  # nothing after the lost document
+    assert set(multiprocessing.active_children()) == before
+
+
+@needs_fork
+def test_an_exception_in_a_worker_is_raised_here_with_its_traceback(monkeypatch):
+    def failing(text, config=None):
+        if text.startswith("Document 30 "):
+            raise ValueError("cannot clean document 30")
+        return clean(text, config)
+
+    monkeypatch.setattr(unrepeat.engine, "clean", failing)
+    seen = []
+    with pytest.raises(ValueError) as error:
+        for doc, _ in clean_documents(documents(90), Config(), jobs=2, start_method="fork"):
+            seen.append(doc.id)
+    assert str(error.value) == "cannot clean document 30"
+    assert seen == list(range(len(seen))) and len(seen) <= 30  # in order; its chunk fails as a whole
+    (note,) = error.value.__notes__
+    assert note.startswith("(raised in a worker process)\nTraceback (most recent call last):")
 
 
 def test_workers_can_be_spawned():

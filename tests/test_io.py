@@ -1,6 +1,8 @@
 import gzip
 import io
 import os
+import socket
+import subprocess
 import sys
 from pathlib import Path, PurePath
 
@@ -9,6 +11,9 @@ import zstandard
 
 from unrepeat.io import (
     AtomicFile,
+    Damaged,
+    DocumentTooLarge,
+    ZstdFrames,
     Format,
     InputError,
     OutputError,
@@ -106,15 +111,164 @@ def test_a_nul_byte_inside_compressed_text_is_refused_too(tmp_path):
         list(read_jsonl(source(path)))
 
 
-def test_a_corrupt_compressed_file_is_an_input_error(tmp_path):
-    path = tmp_path / "a.jsonl.gz"
-    path.write_bytes(gzip.compress(b'{"text": "x"}\n' * 1000)[:-20])
-    with pytest.raises(InputError, match=r"a\.jsonl\.gz: cannot read: "):
+DATA = b"".join(b'{"id": %d, "text": "line number %d of the file"}\n' % (i, i) for i in range(3000))
+GZ = gzip.compress(DATA, mtime=0)
+ZST = zstandard.ZstdCompressor().compress(DATA)
+ZST_CHECKED = zstandard.ZstdCompressor(write_checksum=True, write_content_size=False).compress(DATA)
+
+
+def damage(data: bytes, at: int, length: int) -> bytes:
+    return data[:at] + bytes(b ^ 0xFF for b in data[at : at + length]) + data[at + length :]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "problem"),
+    [
+        ("deflate.jsonl.gz", damage(GZ, 60, 40), "damaged gzip data (invalid distance too far back)"),
+        ("crc.jsonl.gz", damage(GZ, len(GZ) - 8, 1), "damaged gzip data (CRC check failed 0x"),
+        ("half.jsonl.gz", GZ[: len(GZ) // 2], "truncated gzip data (the file ends inside the compressed stream)"),
+        ("tail.jsonl.gz", GZ[:-3], "truncated gzip data (the file ends inside the compressed stream)"),
+        ("garbage.jsonl.gz", GZ + b"trailing garbage", "garbage after the gzip data"),
+        ("plain.jsonl.gz", DATA, "not gzip data"),
+        ("half.jsonl.zst", ZST[: len(ZST) // 2], "truncated zstd data (the file ends inside a frame)"),
+        ("tail.jsonl.zst", ZST[:-1], "truncated zstd data (the file ends inside a frame)"),
+        ("checksum.jsonl.zst", ZST_CHECKED[:-2], "truncated zstd data (the file ends inside a frame)"),
+        ("header.jsonl.zst", ZST[:6], "truncated zstd data (the file ends inside a frame)"),
+        ("second.jsonl.zst", ZST + ZST_CHECKED[:10], "truncated zstd data (the file ends inside a frame)"),
+        ("garbage.jsonl.zst", ZST + b"trailing garbage", "garbage after the zstd data"),
+        ("plain.jsonl.zst", DATA, "not zstd data"),
+        ("bad-checksum.jsonl.zst", damage(ZST_CHECKED, len(ZST_CHECKED) - 1, 1), "damaged zstd data ("),
+    ],
+)
+def test_damaged_compressed_data_is_one_input_error(tmp_path, name, data, problem):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(InputError) as error:
         list(read_jsonl(source(path)))
-    other = tmp_path / "b.jsonl.zst"
-    other.write_bytes(b"not zstd at all")
-    with pytest.raises(InputError, match=r"b\.jsonl\.zst: cannot read: "):
-        list(read_jsonl(source(other)))
+    assert str(error.value).startswith(f"{path}: {problem}")
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "copies"),
+    [
+        ("members.jsonl.gz", GZ + GZ, 2),
+        ("padded.jsonl.gz", GZ + b"\0" * 7, 1),  # zero padding after a member, as tape archives have
+        ("frames.jsonl.zst", ZST + ZST_CHECKED, 2),
+        ("skippable.jsonl.zst", b"\x5a\x2a\x4d\x18" + (5).to_bytes(4, "little") + b"skip!" + ZST, 1),
+        ("empty.jsonl.zst", b"", 0),
+        ("empty.jsonl.gz", b"", 0),
+    ],
+)
+def test_whole_compressed_data_reads_to_its_end(tmp_path, name, data, copies):
+    path = tmp_path / name
+    path.write_bytes(data)
+    assert read_bytes(source(path)) == DATA * copies
+
+
+def test_a_zstd_frame_walk_reads_only_headers():
+    frames = ZstdFrames(io.BytesIO(ZST + ZST_CHECKED))
+    while frames.read(7):  # any read sizes: headers split across reads
+        pass
+    frames.finish()
+    cut = ZstdFrames(io.BytesIO(ZST[:-1]))
+    with pytest.raises(Damaged, match="truncated zstd data"):
+        cut.finish()
+
+
+# ---------------------------------------------------------------- special files
+
+
+def special_files(directory: Path) -> None:
+    """A directory with one good file and every kind of entry that is not a regular file."""
+    directory.mkdir()
+    (directory / "good.txt").write_text("Fine.")
+    (directory / "dangling.txt").symlink_to(directory / "gone.txt")
+    os.mkfifo(directory / "fifo.txt")
+    (directory / "device.txt").symlink_to("/dev/null")
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(directory / "socket.jsonl"))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not hasattr(socket, "AF_UNIX"), reason="POSIX special files")
+def test_special_files_in_a_directory_are_skipped_with_a_warning(tmp_path):
+    special_files(tmp_path / "in")
+    warnings: list[str] = []
+    found = find_inputs([str(tmp_path / "in")], warn=warnings.append)
+    assert [s.relative for s in found] == [PurePath("good.txt")]
+    assert warnings == [f"{tmp_path / 'in' / name}: skipped: {problem}" for name, problem in [
+        ("dangling.txt", "a broken symbolic link"),
+        ("device.txt", "not a regular file (a character device)"),
+        ("fifo.txt", "not a regular file (a named pipe)"),
+        ("socket.jsonl", "not a regular file (a socket)"),
+    ]]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not hasattr(socket, "AF_UNIX"), reason="POSIX special files")
+@pytest.mark.parametrize(("name", "problem"), [
+    ("dangling.txt", "a broken symbolic link"),
+    ("fifo.txt", "not a regular file (a named pipe); use - for standard input"),
+    ("device.txt", "not a regular file (a character device); use - for standard input"),
+    ("socket.jsonl", "not a regular file (a socket); use - for standard input"),
+])
+def test_special_files_named_directly_are_refused(tmp_path, name, problem):
+    special_files(tmp_path / "in")
+    with pytest.raises(InputError) as error:
+        find_inputs([str(tmp_path / "in" / name)])
+    assert str(error.value) == f"{tmp_path / 'in' / name}: {problem}"
+
+
+# ---------------------------------------------------------------- bounded reading
+
+
+def test_a_line_over_the_limit_comes_as_an_error_and_the_next_lines_are_read(tmp_path):
+    path = tmp_path / "a.jsonl"
+    ok = b'{"text": "%s"}' % (b"x" * 88)  # 100 bytes
+    path.write_bytes(ok + b"\r\n" + ok + b"y\n" + b'{"text": "' + b"z" * 100_000 + b'"}\n' + ok)
+    lines = list(read_jsonl(source(path), max_bytes=100))
+    assert [(line.number, line.error, line.size) for line in lines] == [
+        (1, None, 102),
+        (2, "document is larger than --max-doc-bytes (100 bytes)", 102),
+        (3, "document is larger than --max-doc-bytes (100 bytes)", 100_013),
+        (4, None, 100),
+    ]
+    assert lines[0].record == lines[3].record == {"text": "x" * 88}
+
+
+def test_a_text_over_the_limit_is_refused(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"x" * 1000)
+    assert read_text(source(path), max_bytes=1000) == ("x" * 1000, 0)
+    with pytest.raises(DocumentTooLarge) as error:
+        read_text(source(path), max_bytes=999)
+    assert str(error.value) == f"{path}: document is larger than --max-doc-bytes (999 bytes)"
+
+
+def gzip_bomb(path: Path, line_mb: int) -> Path:
+    """A JSONL gzip whose first line holds ``line_mb`` MiB, a few kB on disk (one member, repeated)."""
+    megabyte = gzip.compress(b"a" * (1 << 20), mtime=0)
+    path.write_bytes(gzip.compress(b'{"text": "', mtime=0) + megabyte * line_mb
+                     + gzip.compress(b'"}\n{"id": 2, "text": "after the bomb"}\n', mtime=0))
+    return path
+
+
+def test_a_decompression_bomb_is_read_in_bounded_memory(tmp_path):
+    path = gzip_bomb(tmp_path / "bomb.jsonl.gz", 256)
+    assert path.stat().st_size < 300_000
+    script = (
+        "import resource, sys\n"
+        "from unrepeat.io import find_inputs, read_jsonl\n"
+        "(source,) = find_inputs([sys.argv[1]])\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "lines = [(line.number, line.error, line.size, line.record) for line in read_jsonl(source, 1 << 20)]\n"
+        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(lines, (after - before) // 1024)\n"  # ru_maxrss is in KiB on Linux
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True).stdout
+    lines, grown_mib = out.rsplit(" ", 1)
+    assert lines == str([(1, "document is larger than --max-doc-bytes (1048576 bytes)", (256 << 20) + 13, None),
+                         (2, None, 36, {"id": 2, "text": "after the bomb"})])
+    assert int(grown_mib) < 64  # the line is 256 MiB
 
 
 def test_invalid_utf8_is_replaced_and_counted(tmp_path):

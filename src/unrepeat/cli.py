@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -19,18 +20,19 @@ from dataclasses import dataclass, field
 from enum import Enum
 from itertools import zip_longest
 from pathlib import Path, PurePath
-from typing import NamedTuple, Protocol
+from typing import ClassVar, NamedTuple, Protocol
 
 import click
 
-from . import __version__
+from . import __version__, report_page
 from .collapse import clean
 from .config import Config, Keep, Scope
 from .corpus import CorpusIndex, IndexFileError
-from .engine import clean_documents
+from .engine import WorkerDied, clean_documents
 from .io import (
     STDIN,
     AtomicFile,
+    DocumentTooLarge,
     FileError,
     Format,
     InputError,
@@ -39,6 +41,7 @@ from .io import (
     ParquetBatch,
     ParquetOutput,
     Source,
+    decode,
     find_inputs,
     format_of,
     json_bytes,
@@ -49,9 +52,11 @@ from .io import (
     read_parquet,
     read_records,
     read_text,
+    remove_stale_temps,
+    too_large,
 )
 from .records import text_of
-from .report import CleanResult, Removal, Summary, apply_removals, sha256
+from .report import CleanResult, Removal, Summary, apply_removals, sha256, utf8_len
 
 _DEFAULT = Config()
 _FORMATS = ("auto", *(f.value for f in Format))
@@ -61,6 +66,31 @@ class DataError(click.ClickException):
     """Input data that cannot be cleaned or verified: exit code 1."""
 
     exit_code = 1
+
+
+class ByteSize(click.ParamType):
+    """A number of bytes, with an optional unit: K, M, G or T (powers of 1024; KB, KiB, ... also do).
+
+    >>> ByteSize().convert("64M", None, None), ByteSize().convert("1g", None, None), ByteSize().convert("512", None, None)
+    (67108864, 1073741824, 512)
+    """
+
+    name = "size"
+    _UNITS: ClassVar[dict[str, int]] = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        match = re.fullmatch(r"\s*([0-9]+)\s*([KMGT]?)(?:I?B)?\s*", str(value).upper())
+        if match is None or int(match[1]) == 0:
+            self.fail(f"{value!r} is not a size in bytes (for example 1000000, 64M or 1G)", param, ctx)
+        return int(match[1]) * self._UNITS[match[2]]
+
+
+MAX_DOC_BYTES = "64M"
+_MAX_DOC_BYTES_HELP = ("The largest document: a text file, a JSONL line (without its line end) or a Parquet "
+                       "text, in bytes (K, M, G: powers of 1024). A larger one is an error, or left out with "
+                       "--on-error skip; it is never read into memory whole.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,6 +105,7 @@ def main() -> None:
       unrepeat clean crawl.jsonl.gz -o clean.jsonl.gz --report report.jsonl
       unrepeat clean --scope corpus crawl/ -o clean/ --index seen.index
       unrepeat verify crawl.jsonl.gz report.jsonl clean.jsonl.gz
+      unrepeat report report.jsonl --texts clean.jsonl.gz -o report.html
 
     Run "unrepeat COMMAND --help" for the options of a command.
     """
@@ -109,7 +140,10 @@ def main() -> None:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes; the output is the same for any number.")
 @click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
-              help="A malformed JSONL record: stop, or leave it out (and say so in the report).")
+              help="A malformed JSONL record, or a document over --max-doc-bytes: stop, or leave it out "
+                   "(and say so in the report and on stderr).")
+@click.option("--max-doc-bytes", type=ByteSize(), default=MAX_DOC_BYTES, show_default=True, metavar="SIZE",
+              help=_MAX_DOC_BYTES_HELP)
 @click.option("--diff", is_flag=True, help="Show what would be removed, write nothing.")
 @click.option("--color/--no-color", default=None, help="Colour the --diff view [default: when stdout is a terminal].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on stderr.")
@@ -134,6 +168,7 @@ def clean_command(
     drop_duplicates: bool,
     jobs: int,
     on_error: str,
+    max_doc_bytes: int,
     diff: bool,
     color: bool | None,
     quiet: bool,
@@ -161,6 +196,16 @@ def clean_command(
     and the kept copy's offsets in its normalized text. A document left with
     nothing of its own gets "duplicate_of" in its report.
 
+    Damaged input (a malformed record, truncated or corrupt .gz/.zst data, a
+    document over --max-doc-bytes) stops the run with "Error: FILE[:LINE]:
+    problem" and exit code 1; outputs not finished are not written (their
+    temporary files, and those a killed run left, are removed). In a
+    directory, broken symbolic links, named pipes, sockets and devices are
+    skipped with a warning. A worker process that dies (the OOM killer)
+    stops the run the same way. The summary's bytes in are the input as
+    read (a text file's bytes, a record's text field in UTF-8), its bytes
+    out the output texts in UTF-8.
+
     \b
     Examples:
       unrepeat clean page.txt                     # cleaned text to stdout
@@ -184,6 +229,9 @@ def clean_command(
             if given:
                 raise click.UsageError(f"{option} needs --scope corpus")
     if engine == "dask":
+        source = click.get_current_context().get_parameter_source("max_doc_bytes")
+        if source is not click.core.ParameterSource.DEFAULT:
+            raise click.UsageError("--max-doc-bytes is not used by --engine dask yet")
         _run_on_dask(inputs, output, report, text_field, id_field, config, index_path, drop_duplicates,
                      jobs, on_error, diff, scheduler, quiet)
         return
@@ -191,11 +239,13 @@ def clean_command(
         raise click.UsageError("--scheduler needs --engine dask")
     args = inputs or (STDIN,)
     try:
-        sources = find_inputs(args, None if input_format == "auto" else Format(input_format))
+        sources = find_inputs(args, None if input_format == "auto" else Format(input_format), warn=_warn)
         outputs, reports = _targets(args, sources, output, report, diff)
         _check_distinct(sources, outputs + reports, None if index_path is None else Path(index_path))
+        remove_stale_temps([t for t in [*outputs, *reports] if t is not None]
+                           + ([Path(index_path)] if index_path is not None and not diff else []))
         index = None if index_path is None else _load_index(index_path)
-        items = _items(sources, text_field, id_field, skip_errors=on_error == "skip")
+        items = _items(sources, text_field, id_field, skip_errors=on_error == "skip", max_bytes=max_doc_bytes)
         if diff:
             sink: _Sink = _DiffView(color if color is not None else sys.stdout.isatty())
         else:
@@ -206,6 +256,8 @@ def clean_command(
                 _save_index(index, index_path)
     except FileError as exc:
         raise DataError(str(exc)) from None
+    except MemoryError:
+        raise DataError("out of memory (a lower --max-doc-bytes, or fewer --jobs, needs less)") from None
     except BrokenPipeError:
         # whoever read stdout went away (`| head`): stop quietly, as other filters do
         with contextlib.suppress(Exception):
@@ -252,6 +304,10 @@ def _run_on_dask(inputs: tuple[str, ...], output: str | None, report: str | None
         if summary.more_warnings:
             click.echo(f"Warning: {summary.more_warnings} more warnings not shown", err=True)
         click.echo(summary.line() + f"; {summary.parts} parts", err=True)
+
+
+def _warn(message: str) -> None:
+    click.echo(f"Warning: {message}", err=True)
 
 
 def _load_index(path: str) -> CorpusIndex:
@@ -381,26 +437,41 @@ class _Item(NamedTuple):
     batch: ParquetBatch | None = None  # the Parquet batch of a row
 
 
-def _items(sources: list[Source], text_field: str, id_field: str, skip_errors: bool) -> Iterator[_Item]:
+def _items(sources: list[Source], text_field: str, id_field: str, skip_errors: bool,
+           max_bytes: int | None = None) -> Iterator[_Item]:
     for index, source in enumerate(sources):
         yield _Item(_Kind.BEGIN, index)
         if source.format is Format.TEXT:
-            size = 0 if source.path is None else source.path.stat().st_size
-            whole, invalid = read_text(source)
-            yield _Item(_Kind.DOC, index, whole, source.name, invalid_utf8=invalid, name=source.name, size=size)
+            yield _text_item(index, source, skip_errors, max_bytes)
         elif source.format is Format.JSONL:
-            for line in read_jsonl(source):
+            for line in read_jsonl(source, max_bytes):
                 yield _record_item(index, source, line, text_field, id_field, skip_errors)
         else:
             for batch in read_parquet(source):
                 for i, row in enumerate(batch.rows):
                     line = JsonLine(batch.first + i, row, None, 0)
-                    yield _record_item(index, source, line, text_field, id_field, skip_errors)._replace(batch=batch)
+                    item = _record_item(index, source, line, text_field, id_field, skip_errors, max_bytes)
+                    yield item._replace(batch=batch)
         yield _Item(_Kind.END, index)
 
 
-def _record_item(index: int, source: Source, line: JsonLine, text_field: str, id_field: str, skip_errors: bool) -> _Item:
+def _text_item(index: int, source: Source, skip_errors: bool, max_bytes: int | None) -> _Item:
+    """A text input as one document (``size``: its bytes), or left out when it is too large and errors are skipped."""
+    try:
+        data = read_bytes(source, max_bytes)
+    except DocumentTooLarge as exc:
+        if not skip_errors:
+            raise
+        return _Item(_Kind.SKIP, index, id=source.name, error=exc.problem, name=source.name)
+    whole, invalid = decode(data)
+    return _Item(_Kind.DOC, index, whole, source.name, invalid_utf8=invalid, name=source.name, size=len(data))
+
+
+def _record_item(index: int, source: Source, line: JsonLine, text_field: str, id_field: str, skip_errors: bool,
+                 max_bytes: int | None = None) -> _Item:
     text, error = _record_text(line, text_field)
+    if text is not None and max_bytes is not None and len(text) * 4 > max_bytes and utf8_len(text) > max_bytes:
+        text, error = None, too_large(max_bytes)  # a Parquet text (a JSONL line is checked as it is read)
     doc_id = None if line.record is None else line.record.get(id_field)
     if error is not None and not skip_errors:
         raise InputError(source.name, error, line.number)
@@ -459,6 +530,10 @@ class _Sink(Protocol):
 
     def abort(self) -> None: ...
 
+    def written(self) -> str:
+        """What a run stopped now leaves written, said for its error message."""
+        ...
+
 
 def _run(sources: list[Source], items: Iterator[_Item], config: Config, jobs: int, sink: _Sink, quiet: bool,
          index: CorpusIndex | None = None) -> _Summary:
@@ -484,8 +559,12 @@ def _run(sources: list[Source], items: Iterator[_Item], config: Config, jobs: in
                     sink.skipped(item)
                 elif result is not None:
                     dropped = sink.document(item, result, where)
-                    summary.add(item.text or "", result, dropped)
+                    # a text file counts the bytes read; a record, its text field in UTF-8
+                    summary.add(item.text or "", result, dropped, item.size if item.record is None else None)
                     progress.update(summary)
+    except WorkerDied as exc:
+        sink.abort()
+        raise DataError(f"{exc}; {sink.written()}") from None
     except BaseException:
         sink.abort()
         raise
@@ -517,9 +596,12 @@ class _Files:
         self._open: list[Output | ParquetOutput] = []
         self._batch: ParquetBatch | None = None  # the Parquet batch whose rows are being collected
         self._texts: list[str | None] = []  # ... and their output texts (None: left out)
+        self._committed = 0  # sources whose files are written
+        self._streamed = False  # whether anything went to standard output
 
     def begin(self, source: int) -> None:
         report, output = self._reports[source], self._outputs[source]
+        self._to_stdout = output is None
         self._parquet = None
         self._drop_text = False
         if self._sources[source].format is Format.PARQUET:
@@ -533,6 +615,7 @@ class _Files:
 
     def document(self, item: _Item, result: CleanResult, where: str) -> bool:
         dropped = self._drop_duplicates and result.duplicate_of is not None
+        self._streamed |= self._to_stdout and not dropped
         if item.batch is not None:
             self._row(item.batch, None if dropped else result.text)
         elif item.record is None:
@@ -555,7 +638,13 @@ class _Files:
     def skipped(self, item: _Item) -> None:
         if item.batch is not None:
             self._row(item.batch, None)
-        if self._report is not None:
+        elif item.line is None:
+            self._drop_text = True  # a text input left out has no output file
+        if self._report is None:
+            return
+        if item.line is None:
+            self._report.write(json_bytes({"id": item.id, "error": item.error}, indent=2))
+        else:
             key = "row" if item.batch is not None else "line"
             self._report.write(json_bytes({"id": item.id, "error": item.error, key: item.line}))
 
@@ -577,12 +666,21 @@ class _Files:
         for file in self._open:
             file.commit()
         self._open = []
+        self._committed += not self._to_stdout
 
     def abort(self) -> None:
         self._batch, self._texts = None, []
         for file in self._open:
             file.discard()
         self._open = []
+
+    def written(self) -> str:
+        if self._streamed:
+            return "standard output got only part of the output"
+        if self._committed:
+            inputs = "input" if self._committed == 1 else f"{self._committed} inputs"
+            return f"only the outputs of the first {inputs} were written"
+        return "no output was written"
 
 
 class _NoBytes:
@@ -634,6 +732,9 @@ class _DiffView:
 
     def abort(self) -> None:
         pass
+
+    def written(self) -> str:
+        return "the view above is incomplete"
 
 
 @contextlib.contextmanager
@@ -712,7 +813,10 @@ class _Progress:
 @click.option("--id-field", default="id", show_default=True, help="JSONL field holding the document id.")
 @click.option("--format", "input_format", type=click.Choice(_FORMATS), default="auto", show_default=True,
               help="Input format; auto: by file name, stdin is text.")
-def verify(input_arg: str, report_arg: str, output_arg: str, text_field: str, id_field: str, input_format: str) -> None:
+@click.option("--max-doc-bytes", type=ByteSize(), default=MAX_DOC_BYTES, show_default=True, metavar="SIZE",
+              help="The largest input document, as for clean.")
+def verify(input_arg: str, report_arg: str, output_arg: str, text_field: str, id_field: str, input_format: str,
+           max_doc_bytes: int) -> None:
     """Check that REPORT proves how INPUT became OUTPUT.
 
     For each document: the input normalized again with the report's config
@@ -722,7 +826,9 @@ def verify(input_arg: str, report_arg: str, output_arg: str, text_field: str, id
     of OUTPUT (a record the report marks skipped, or dropped as a duplicate,
     has no output record). Reports of --scope corpus verify the same way: a
     removal copied from an earlier document ("kept_doc") is still a span of
-    this document's normalized text. Exit code 0 and "OK: N documents
+    this document's normalized text. Ids and records are compared as JSON
+    text, field order included (so an id of NaN, which JSON in Python reads
+    and writes, is equal to itself). Exit code 0 and "OK: N documents
     verified", or 1 naming the first document that differs.
 
     \b
@@ -737,9 +843,9 @@ def verify(input_arg: str, report_arg: str, output_arg: str, text_field: str, id
     try:
         source, report, output = find_inputs(args, None if input_format == "auto" else Format(input_format))
         if source.format is Format.TEXT:
-            count = _verify_text(source, report, output)
+            count = _verify_text(source, report, output, max_doc_bytes)
         else:
-            count = _verify_records(source, report, output, text_field, id_field)
+            count = _verify_records(source, report, output, text_field, id_field, max_doc_bytes)
     except FileError as exc:
         raise DataError(str(exc)) from None
     click.echo(f"OK: {count} documents verified")
@@ -749,8 +855,8 @@ class _Mismatch(Exception):
     """What differs between a report and its document."""
 
 
-def _verify_text(source: Source, report_source: Source, output: Source) -> int:
-    text, _ = read_text(source)
+def _verify_text(source: Source, report_source: Source, output: Source, max_bytes: int | None = None) -> int:
+    text, _ = read_text(source, max_bytes)
     try:
         report = json.loads(read_text(report_source)[0])
     except ValueError as exc:
@@ -768,11 +874,12 @@ def _verify_text(source: Source, report_source: Source, output: Source) -> int:
     return 1
 
 
-def _verify_records(source: Source, report_source: Source, output: Source, text_field: str, id_field: str) -> int:
+def _verify_records(source: Source, report_source: Source, output: Source, text_field: str, id_field: str,
+                    max_bytes: int | None = None) -> int:
     outputs = read_records(output)
     position = "row" if source.format is Format.PARQUET else "line"
     count = 0
-    for line, report_line in zip_longest(read_records(source), read_jsonl(report_source)):
+    for line, report_line in zip_longest(read_records(source, max_bytes), read_jsonl(report_source)):
         if line is None:
             raise DataError(f"{report_source.name}:{report_line.number}: no input record is left for this report line")
         where = f"{source.name}:{line.number}"
@@ -789,7 +896,7 @@ def _verify_records(source: Source, report_source: Source, output: Source, text_
         if line.record is None or text is None:
             raise DataError(f"{where}: {error}")
         doc_id = line.record.get(id_field)
-        if report.get("id") != doc_id:
+        if not _same_json(report.get("id"), doc_id):
             raise DataError(f"{where}: the report line is for id {report.get('id')!r}, the record has id {doc_id!r}")
         where += "" if doc_id is None else f" (id {doc_id!r})"
         try:
@@ -804,12 +911,22 @@ def _verify_records(source: Source, report_source: Source, output: Source, text_
             raise DataError(f"{where}: {output.name} has no record for it")
         if out.record is None:
             raise DataError(f"{output.name}:{out.number}: {out.error}")
-        if out.record != expected or list(out.record) != list(expected):
+        if not _same_json(out.record, expected):
             raise DataError(f"{where}: {output.name}:{out.number} {_record_difference(out.record, expected, text_field)}")
     extra = next(outputs, None)
     if extra is not None:
         raise DataError(f"{output.name}:{extra.number}: a record the report does not account for")
     return count
+
+
+def _same_json(a: object, b: object) -> bool:
+    """Equal as JSON text: keys in the same order, and NaN equal to NaN (``==`` says neither).
+
+    >>> _same_json({"id": float("nan")}, {"id": float("nan")}), _same_json({"a": 1, "b": 2}, {"b": 2, "a": 1})
+    (True, False)
+    """
+    # default=repr: a Parquet row may hold dates, decimals, bytes
+    return a is b or json.dumps(a, default=repr) == json.dumps(b, default=repr)
 
 
 def _replay(text: str, report: Mapping[str, object]) -> str:
@@ -842,3 +959,42 @@ def _record_difference(actual: Mapping[str, object], expected: Mapping[str, obje
     if got != want:
         return f'has no string "{text_field}"'
     return "differs from the input record in its other fields or their order"
+
+
+# ------------------------------------------------------------------ report
+
+
+@main.command("report")
+@click.argument("reports", nargs=-1, required=True, metavar="REPORT...")
+@click.option("-o", "--output", required=True, metavar="FILE.html", help="The HTML page to write.")
+@click.option("--texts", metavar="CLEANED",
+              help="The cleaned output of the run (a file, or the -o directory): the full views then show the "
+                   "whole text, removed spans struck through.")
+@click.option("--text-field", default="text", show_default=True, help="JSONL field holding the cleaned text.")
+@click.option("--views", type=click.IntRange(min=0), default=report_page.VIEWS, show_default=True,
+              help="Documents shown in full: those with the largest share removed.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
+def report_command(reports: tuple[str, ...], output: str, texts: str | None, text_field: str, views: int,
+                   quiet: bool) -> None:
+    """Write one self-contained HTML page (no network needed) about a run's reports.
+
+    REPORT is a .report.json file, a .report.jsonl file (also .gz, .zst) or
+    a directory of them, as "unrepeat clean --report" writes. The page has a
+    summary over every document, plots, a search box that finds any
+    document by id, and a full view of the documents with the largest share
+    removed (--views).
+
+    \b
+    Examples:
+      unrepeat clean pages/ -o cleaned/ --report reports/
+      unrepeat report reports/ --texts cleaned/ -o report.html
+      unrepeat report report.jsonl --texts clean.jsonl.gz -o report.html
+    """
+    try:
+        page = report_page.write_page(reports, output, texts=texts, text_field=text_field, views=views)
+    except FileError as exc:
+        raise DataError(str(exc)) from None
+    if not quiet:
+        for warning in page.warnings[:10]:
+            click.echo(f"Warning: {warning}", err=True)
+        click.echo(f"{output}: {page.documents} documents, {page.views} shown in full", err=True)

@@ -29,11 +29,11 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 import zipfile
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -41,6 +41,7 @@ import numpy as np
 from .collapse import Analysis, CorpusCopy, analyze, finish, is_long, passage_rule
 from .config import Config
 from .fingerprint import simhash_many
+from .io import create_temp
 from .report import CleanResult, Rule
 
 #: The largest simhash distance at which a sentence standing where a kept
@@ -250,8 +251,7 @@ class CorpusIndex:
         }
         header = {"format": INDEX_FORMAT, "version": INDEX_VERSION, "sentences": len(self),
                   "documents": len(self.doc_ids)}
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".unrepeat-index-", dir=directory)
+        tmp, fd = create_temp(Path(path))  # named as the outputs' are: a later run removes one a killed run left
         try:
             with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as z:
                 z.writestr("header.json", json.dumps(header))
@@ -268,10 +268,24 @@ class CorpusIndex:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> CorpusIndex:
-        """Read an index written by `save`; a damaged or foreign file raises `IndexFileError`."""
+        """Read an index written by `save`; a damaged or foreign file raises `IndexFileError`.
+
+        Every part is checked before it is used (a damaged index would give
+        wrong documents and offsets in reports, and be saved again): the
+        header's fields, the doc ids, each array's type, shape and length,
+        documents and offsets in range and in order, the key table sorted.
+        """
         try:
             with zipfile.ZipFile(path) as z:
+                size = os.path.getsize(path)
+                for info in z.infolist():  # a stored part is never larger than the file: no zip bomb
+                    if info.file_size > size:
+                        raise IndexFileError(f"{path}: the index file is damaged ({info.filename} claims "
+                                             f"{info.file_size} bytes, more than the file holds)")
                 header = json.loads(z.read("header.json"))
+                if not isinstance(header, dict):
+                    raise IndexFileError(f"{path}: not an unrepeat index file (header.json holds "
+                                         f"{cls._kind(header)}, not an object)")
                 if header.get("format") != INDEX_FORMAT:
                     raise IndexFileError(f"{path}: not an unrepeat index file")
                 if header.get("version") != INDEX_VERSION:
@@ -284,11 +298,9 @@ class CorpusIndex:
             raise
         except (OSError, KeyError, ValueError, zipfile.BadZipFile, json.JSONDecodeError) as err:
             raise IndexFileError(f"{path}: not a readable unrepeat index file ({err})") from None
-        n = len(arrays["fingerprints"])
-        if (header.get("sentences") != n or any(len(arrays[k]) != n for k in ("docs", "starts", "ends"))
-                or len(arrays["keys"]) != len(arrays["items"]) or len(doc_ids) != header.get("documents")
-                or (n and (arrays["docs"].max() >= len(doc_ids) or arrays["items"].max() >= n))):
-            raise IndexFileError(f"{path}: the index file is damaged (its parts do not agree)")
+        problem = cls._damage(header, doc_ids, arrays)
+        if problem is not None:
+            raise IndexFileError(f"{path}: the index file is damaged ({problem})")
         index = cls(doc_ids=list(doc_ids))
         index.fingerprints.frombytes(arrays["fingerprints"].astype(np.uint64).tobytes())
         index.docs.extend(arrays["docs"].tolist())
@@ -297,6 +309,66 @@ class CorpusIndex:
         if len(arrays["keys"]):
             index.lookup.runs = [(arrays["keys"].astype(np.uint64), arrays["items"].astype(np.int64))]
         return index
+
+    #: The largest offset an index may hold: 1 TiB of text, far beyond any document.
+    MAX_OFFSET = 1 << 40
+
+    @classmethod
+    def _damage(cls, header: dict[str, object], doc_ids: object, arrays: dict[str, np.ndarray]) -> str | None:
+        """What is wrong with the parts of an index file, field by field (None: nothing)."""
+        counts: dict[str, int] = {}
+        for field_name in ("sentences", "documents"):
+            value = header.get(field_name)
+            if type(value) is not int or value < 0:
+                return f"header.json: {field_name!r} is {value!r}, not a count"
+            counts[field_name] = value
+        sentences, documents = counts["sentences"], counts["documents"]
+        if not isinstance(doc_ids, list):
+            return f"doc_ids.json holds {cls._kind(doc_ids)}, not a list"
+        bad = next((i for i, d in enumerate(doc_ids) if not isinstance(d, str)), None)
+        if bad is not None:
+            return f"doc_ids.json: id {bad} is {cls._kind(doc_ids[bad])}, not a string"
+        if len(doc_ids) != documents:
+            return f"doc_ids.json has {len(doc_ids)} ids, header.json counts {documents} documents"
+        for name, kind, length, what in [
+            ("fingerprints", "u", sentences, "sentences"), ("docs", "i", sentences, "sentences"),
+            ("starts", "i", sentences, "sentences"), ("ends", "i", sentences, "sentences"),
+            ("keys", "u", len(arrays["items"]), "items in items.npy"), ("items", "i", None, ""),
+        ]:
+            array = arrays[name]
+            if array.dtype.kind != kind or array.dtype.itemsize != 8:
+                return f"{name}.npy holds {array.dtype} values, not {'u' if kind == 'u' else ''}int64"
+            if array.ndim != 1:
+                return f"{name}.npy has shape {array.shape}, not one dimension"
+            if length is not None and len(array) != length:
+                return f"{name}.npy has {len(array)} entries, for {length} {what}"
+        docs, starts, ends = arrays["docs"], arrays["starts"], arrays["ends"]
+        keys, items = arrays["keys"], arrays["items"]
+        if sentences:
+            if docs.min() < 0 or docs.max() >= documents:
+                return f"docs.npy names document {docs.min() if docs.min() < 0 else docs.max()}, of {documents}"
+            if (docs[1:] < docs[:-1]).any():
+                return "docs.npy is not in document order"
+            if starts.min() < 0:
+                return "starts.npy holds a negative offset"
+            if (ends < starts).any():
+                return "a sentence ends before it starts (ends.npy, starts.npy)"
+            if ends.max() > cls.MAX_OFFSET:
+                return f"ends.npy holds offset {ends.max()}, beyond any document"
+            same = docs[1:] == docs[:-1]
+            if (starts[1:][same] < ends[:-1][same]).any():
+                return "the sentences of a document overlap or are out of order (starts.npy, ends.npy)"
+        if len(items) and (items.min() < 0 or items.max() >= sentences):
+            return f"items.npy names sentence {items.min() if items.min() < 0 else items.max()}, of {sentences}"
+        if (keys[1:] <= keys[:-1]).any():
+            return "keys.npy is not sorted"
+        return None
+
+    @staticmethod
+    def _kind(value: object) -> str:
+        """What ``value`` is, for a message: "a list", "an int"."""
+        noun = type(value).__name__
+        return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
 class CorpusCleaner:

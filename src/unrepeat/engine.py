@@ -20,12 +20,21 @@ order by one `CorpusCleaner`, so they do not depend on ``jobs`` either.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
+import itertools
 import multiprocessing
+import os
+import queue
 import signal
+import sys
+import threading
+import traceback
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
-from typing import NamedTuple, Protocol, TypeVar
+from multiprocessing import connection
+from multiprocessing.connection import Connection
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from .collapse import clean
 from .config import Config, Scope
@@ -35,6 +44,10 @@ from .report import CleanResult
 _BATCH_PER_JOB = 64  # documents per worker in one batch handed to the pool
 _BATCH_CHARS = 1 << 26  # ... or fewer, once a batch holds this much text
 _CHUNKS_PER_JOB = 4  # a batch goes out in this many chunks per worker
+_AHEAD = 2  # chunks a worker holds: one it works on, one waiting in its inbox
+_GRACE = 5.0  # seconds a stopped worker gets to exit before SIGKILL
+_HELD = {signal.SIGINT, signal.SIGTERM}
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 class Document(NamedTuple):
@@ -82,7 +95,11 @@ def clean_documents(
     started with ``start_method`` (None: the platform's default). Documents
     are read ahead in bounded batches, never all at once. If reading the
     documents fails, the ones read before the failure still come out, then
-    the error is raised, exactly as with ``jobs=1``.
+    the error is raised, exactly as with ``jobs=1``. An exception in a
+    worker is raised here; a worker that dies (a signal, the OOM killer)
+    raises `WorkerDied` the moment the parent next waits for a result, and
+    the other workers are stopped. Workers end with the parent, even one
+    killed with SIGKILL.
 
     >>> list(clean_documents([], Config(), jobs=0))
     Traceback (most recent call last):
@@ -129,20 +146,19 @@ def _parallel(work: Callable[[str], R], documents: Iterable[D], jobs: int,
               start_method: str | None) -> Generator[tuple[D, R | None], None, None]:
     items = iter(documents)
     failure: Exception | None = None
-    context = multiprocessing.get_context(start_method)
-    with context.Pool(jobs, initializer=_worker_signals) as pool:
-        in_flight: deque[tuple[list[D], Iterator[R]]] = deque()
+    with _Workers(work, jobs, start_method) as workers:
+        in_flight: deque[tuple[list[D], list[int]]] = deque()
         while failure is None:
             batch, failure = _take(items, jobs * _BATCH_PER_JOB, _BATCH_CHARS)
             if not batch:
                 break
             texts = [doc.text for doc in batch if doc.text is not None]
-            chunksize = max(1, len(texts) // (jobs * _CHUNKS_PER_JOB))
-            in_flight.append((batch, pool.imap(work, texts, chunksize)))
-            if len(in_flight) > 1:  # one batch queued behind the one being yielded keeps the pool busy
-                yield from _paired(*in_flight.popleft())
+            size = max(1, len(texts) // (jobs * _CHUNKS_PER_JOB))
+            in_flight.append((batch, [workers.submit(texts[i : i + size]) for i in range(0, len(texts), size)]))
+            if len(in_flight) > 1:  # one batch queued behind the one being yielded keeps the workers busy
+                yield from _paired(*in_flight.popleft(), workers)
         while in_flight:
-            yield from _paired(*in_flight.popleft())
+            yield from _paired(*in_flight.popleft(), workers)
     if failure is not None:
         raise failure
 
@@ -162,14 +178,237 @@ def _take(items: Iterator[D], max_items: int, max_chars: int) -> tuple[list[D], 
     return batch, None
 
 
-def _paired(batch: list[D], results: Iterator[R]) -> Generator[tuple[D, R | None], None, None]:
+def _paired(batch: list[D], keys: list[int], workers: _Workers[R]) -> Generator[tuple[D, R | None], None, None]:
+    results = itertools.chain.from_iterable(map(workers.result, keys))
     for doc in batch:
         yield doc, None if doc.text is None else next(results)
 
 
-def _worker_signals() -> None:
-    """In workers: Ctrl-C is the parent's to handle (it stops the pool), and
-    SIGTERM (from stopping the pool) ends a worker at once, whatever handler
-    the parent had."""
+# ----------------------------------------------------------------- workers
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended while the run needed it: killed by a signal
+    (SIGKILL from the OOM killer, SIGTERM) or exited.
+
+    >>> str(WorkerDied(-9)), str(WorkerDied(3))
+    ('a worker process died (signal 9)', 'a worker process died (exit status 3)')
+    """
+
+    def __init__(self, exitcode: int | None) -> None:
+        self.exitcode = exitcode  #: as `multiprocessing.Process.exitcode`: -N for signal N
+        how = "" if exitcode is None else f" (signal {-exitcode})" if exitcode < 0 else f" (exit status {exitcode})"
+        super().__init__(f"a worker process died{how}")
+
+
+class _Worker:
+    """One worker process and the parent's ends of its two pipes.
+
+    ``others``: the parent's ends of the workers started before; a forked
+    worker closes them, and its own, so that its pipe's end means the
+    parent is gone (`_receive`)."""
+
+    def __init__(self, context: Any, work: Callable[[str], Any], parent: int | None,
+                 others: list[Connection]) -> None:
+        tasks_end, self.tasks = context.Pipe(duplex=False)
+        self.results, results_end = context.Pipe(duplex=False)
+        inherited = [*others, self.tasks, self.results] if context.get_start_method() == "fork" else []
+        self.process = context.Process(target=_serve, args=(tasks_end, results_end, work, parent, inherited),
+                                       daemon=True)
+        self.process.start()
+        # Only the worker holds its ends now: its death closes them, which the parent sees.
+        tasks_end.close()
+        results_end.close()
+        self.keys: deque[int] = deque()  # the chunks it holds, in the order it answers them
+
+
+class _Workers(Generic[R]):
+    """``jobs`` processes applying ``work`` to chunks of texts; `result` gives a chunk's results.
+
+    Not `multiprocessing.Pool`: when one of its workers dies (SIGKILL, the
+    OOM killer) it starts another and waits for ever for the chunks the dead
+    one held. Nor `concurrent.futures.ProcessPoolExecutor`: it says the pool
+    broke, not which worker died of what signal, and its workers share one
+    result pipe, which a worker killed halfway through a message leaves its
+    reader waiting on. Here each worker has a pipe for its chunks and one for
+    its results, and the parent waits on those and on the workers' sentinels
+    together, so a death is seen the moment the parent next waits, and
+    raised as `WorkerDied`. A worker holds at most `_AHEAD` chunks: one it
+    works on, the rest in its inbox; chunks go to whichever worker has room,
+    and results are taken back by key, so their order is the input's.
+    """
+
+    def __init__(self, work: Callable[[str], R], jobs: int, start_method: str | None) -> None:
+        context = multiprocessing.get_context(start_method)
+        # A forkserver child's parent is the server, not this process.
+        parent = None if context.get_start_method() == "forkserver" else os.getpid()
+        self._workers: list[_Worker] = []
+        self._waiting: deque[tuple[int, list[str]]] = deque()  # chunks no worker has yet
+        self._done: dict[int, tuple[list[R] | None, BaseException | None]] = {}
+        self._keys = itertools.count()
+        try:
+            with _signals_held():
+                for _ in range(jobs):
+                    ends = [end for w in self._workers for end in (w.tasks, w.results)]
+                    self._workers.append(_Worker(context, work, parent, ends))
+        except BaseException:
+            self.close()
+            raise
+
+    def submit(self, texts: list[str]) -> int:
+        """Hand a chunk to the workers; its key, for `result`."""
+        key = next(self._keys)
+        self._waiting.append((key, texts))
+        self._dispatch()
+        return key
+
+    def result(self, key: int) -> list[R]:
+        """The results of chunk ``key``, once; an exception in the worker is raised here."""
+        self._poll(timeout=0)  # take in what is ready and refill the workers, even if this chunk is back
+        while key not in self._done:
+            self._poll(timeout=None)
+        results, error = self._done.pop(key)
+        if error is not None:
+            raise error
+        assert results is not None
+        return results
+
+    def _dispatch(self) -> None:
+        for ahead in range(_AHEAD):  # one chunk to every worker before a second to any
+            for worker in self._workers:
+                if self._waiting and len(worker.keys) <= ahead:
+                    key, texts = self._waiting.popleft()
+                    worker.keys.append(key)
+                    try:
+                        worker.tasks.send((key, texts))
+                    except OSError:  # its end of the pipe is closed: it is gone
+                        raise self._death(worker) from None
+
+    def _poll(self, timeout: float | None) -> None:
+        """Take in the results that are ready (waiting up to ``timeout`` for one), and refill the workers."""
+        watched: list[Any] = [w.results for w in self._workers] + [w.process.sentinel for w in self._workers]
+        ready = set(connection.wait(watched, timeout))
+        for worker in self._workers:
+            if worker.results in ready:
+                try:
+                    key, results, error = worker.results.recv()
+                except (EOFError, OSError):  # it died, perhaps halfway through a message
+                    raise self._death(worker) from None
+                worker.keys.remove(key)
+                if error is not None:
+                    exc, trace = error
+                    exc.add_note(f"(raised in a worker process)\n{trace}")
+                    error = exc
+                self._done[key] = (results, error)
+            elif worker.process.sentinel in ready:
+                raise self._death(worker)
+        self._dispatch()
+
+    def _death(self, worker: _Worker) -> WorkerDied:
+        worker.process.join(_GRACE)  # it is gone or going: its exit code tells how
+        return WorkerDied(worker.process.exitcode)
+
+    def close(self) -> None:
+        """Stop every worker (they hold no files) and wait for them, so none is left behind."""
+        for worker in self._workers:
+            worker.process.terminate()
+        for worker in self._workers:
+            worker.process.join(_GRACE)
+            if worker.process.exitcode is None:
+                worker.process.kill()
+                worker.process.join()
+            worker.tasks.close()
+            worker.results.close()
+        self._workers = []
+
+    def __enter__(self) -> _Workers[R]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait while workers start: a new worker takes them
+    only once it has set its own handlers (`_become_worker`)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _serve(tasks: Connection, results: Connection, work: Callable[[str], Any], parent: int | None,
+           inherited: list[Connection]) -> None:
+    """A worker's life: chunks from ``tasks``, their results (or the exception) to ``results``.
+
+    Chunks come in and results go out on threads of their own, so the
+    worker goes on with its next chunk while the parent is busy elsewhere
+    (a result larger than the pipe waits until the parent reads it)."""
+    _become_worker(parent)
+    for end in inherited:  # the parent's ends, copied by fork
+        end.close()
+    inbox: queue.SimpleQueue[tuple[int, list[str]]] = queue.SimpleQueue()
+    outbox: queue.SimpleQueue[_Reply] = queue.SimpleQueue()
+    threading.Thread(target=_receive, args=(tasks, inbox), daemon=True).start()
+    threading.Thread(target=_send, args=(results, outbox), daemon=True).start()
+    while True:
+        key, texts = inbox.get()
+        try:
+            outbox.put((key, [work(text) for text in texts], None))
+        except Exception as exc:  # noqa: BLE001 - whatever it is, the parent raises it
+            outbox.put((key, None, (exc, traceback.format_exc())))
+
+
+_Reply = tuple[int, list[Any] | None, tuple[BaseException, str] | None]  # key, results, (exception, traceback)
+
+
+def _send(results: Connection, outbox: queue.SimpleQueue[_Reply]) -> None:
+    """Worker side: results from the outbox to the pipe."""
+    while True:
+        key, done, failure = outbox.get()
+        try:
+            results.send((key, done, failure))
+        except OSError:  # the parent is gone: nobody wants the results (and no traceback about it)
+            os._exit(0)
+        except Exception:  # noqa: BLE001 - an exception that does not pickle goes as its text
+            assert failure is not None
+            error, trace = failure
+            results.send((key, None, (RuntimeError(f"{type(error).__name__}: {error}"), trace)))
+
+
+def _receive(tasks: Connection, inbox: queue.SimpleQueue[tuple[int, list[str]]]) -> None:
+    """Worker side: chunks go from the pipe to the inbox as they come, so
+    the parent never waits to hand one over. The pipe's end means the parent
+    is gone (where `_die_with_parent` cannot tell): the worker ends."""
+    try:
+        while True:
+            inbox.put(tasks.recv())
+    except (EOFError, OSError):
+        os._exit(0)
+
+
+def _become_worker(parent: int | None) -> None:
+    """Ctrl-C is the parent's to handle (it stops the workers); SIGTERM ends
+    a worker at once, whatever handler the parent had; and a worker ends
+    with its parent, even one killed with SIGKILL."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent()
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+    if parent is not None and os.getppid() != parent:
+        os._exit(0)  # the parent died before `_die_with_parent` took effect
+
+
+def _die_with_parent() -> None:
+    """On Linux, have the kernel send SIGKILL when the parent dies
+    (``prctl(PR_SET_PDEATHSIG)``); elsewhere `_receive` notices."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)

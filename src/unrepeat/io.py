@@ -24,9 +24,12 @@ import gzip
 import io
 import json
 import os
+import re
 import secrets
+import stat
 import sys
-from collections.abc import Callable, Iterator, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
@@ -52,7 +55,8 @@ _COMPRESSIONS = {".gz": "gz", ".zst": "zst"}
 _FORMATS = {".txt": "text", ".jsonl": "jsonl", ".parquet": "parquet"}
 _PARQUET_BATCH_ROWS = 1024  # rows per record batch read from a Parquet file
 _PARQUET_CODECS = {"none", "snappy", "gzip", "brotli", "lz4", "zstd"}  # what a Parquet output can copy
-_READ_ERRORS = (OSError, EOFError, zstandard.ZstdError)
+_DECOMPRESSION_ERRORS = (zlib.error, EOFError, gzip.BadGzipFile, zstandard.ZstdError)
+_TEMP_NAME = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[0-9a-f]{8}\.tmp")
 
 T = TypeVar("T")
 
@@ -89,6 +93,22 @@ class InputError(FileError):
 
 class OutputError(FileError):
     """An output that cannot be written."""
+
+
+class DocumentTooLarge(InputError):
+    """A document (a text file, a JSONL line) longer than the limit it is read with."""
+
+    def __init__(self, name: str, max_bytes: int, line: int | None = None) -> None:
+        super().__init__(name, too_large(max_bytes), line)
+
+
+def too_large(max_bytes: int) -> str:
+    """What is wrong with a document longer than ``max_bytes``.
+
+    >>> too_large(1024)
+    'document is larger than --max-doc-bytes (1024 bytes)'
+    """
+    return f"document is larger than --max-doc-bytes ({max_bytes} bytes)"
 
 
 class MissingPyarrow(InputError):
@@ -159,12 +179,16 @@ def _inner_suffix(name: str) -> str:
     return path.suffix.lower()
 
 
-def find_inputs(args: Sequence[str], format: Format | None = None) -> list[Source]:
+def find_inputs(args: Sequence[str], format: Format | None = None,
+                warn: Callable[[str], None] | None = None) -> list[Source]:
     """The inputs the command line names, in order.
 
     A directory is walked recursively in sorted order, taking ``.txt``,
     ``.jsonl`` (also ``.gz``/``.zst``) and ``.parquet`` files and skipping
-    hidden files and directories. ``format`` overrides the format the file names imply;
+    hidden files and directories. What is there but is not a regular file
+    (a broken symbolic link, a named pipe, a socket, a device) is skipped,
+    and ``warn`` is told ("NAME: skipped: why"); named directly, it is an
+    `InputError`. ``format`` overrides the format the file names imply;
     standard input is text unless ``format`` says otherwise.
     """
     sources: list[Source] = []
@@ -174,27 +198,54 @@ def find_inputs(args: Sequence[str], format: Format | None = None) -> list[Sourc
             continue
         path = Path(arg)
         if path.is_dir():
-            for relative in _walk(path):
+            for relative in _walk(path, warn or (lambda message: None)):
                 name = str(path / relative)
                 sources.append(Source(path / relative, name, relative, format or format_of(name)))
-        elif path.exists():
-            sources.append(Source(path, arg, PurePath(path.name), format or format_of(arg)))
-        else:
-            raise InputError(arg, "no such file")
+            continue
+        problem = _not_a_file(path)
+        if problem is not None:
+            hint = "; use - for standard input" if problem.startswith("not a regular file") else ""
+            raise InputError(arg, problem + hint)
+        sources.append(Source(path, arg, PurePath(path.name), format or format_of(arg)))
     return sources
 
 
-def _walk(root: Path) -> list[PurePath]:
+def _walk(root: Path, warn: Callable[[str], None]) -> list[PurePath]:
     def fail(exc: OSError) -> None:
         raise InputError(exc.filename or str(root), _os_problem(exc))
 
     found: list[PurePath] = []
     for dirpath, dirnames, filenames in os.walk(root, onerror=fail):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))  # warnings in a stable order
         base = PurePath(dirpath).relative_to(root)
-        found += [base / f for f in filenames if not f.startswith(".") and _inner_suffix(f) in _FORMATS
-                  and (_inner_suffix(f) != ".parquet" or not compression(f))]
+        for name in sorted(filenames):
+            suffix = _inner_suffix(name)
+            if name.startswith(".") or suffix not in _FORMATS or (suffix == ".parquet" and compression(name)):
+                continue
+            problem = _not_a_file(Path(dirpath, name))
+            if problem is None:
+                found.append(base / name)
+            else:
+                warn(f"{Path(dirpath, name)}: skipped: {problem}")
     return sorted(found, key=lambda p: p.parts)
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why ``path`` cannot be read as an input file (None: it can be tried).
+
+    Reading a named pipe would wait for a writer for ever, a device may never end."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "a broken symbolic link" if path.is_symlink() else "no such file"
+    except OSError as exc:
+        return _os_problem(exc)
+    if stat.S_ISREG(mode):
+        return None
+    kinds = [(stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a directory")]
+    kind = next((what for test, what in kinds if test(mode)), "a special file")
+    return f"not a regular file ({kind})"
 
 
 def decode(data: bytes) -> tuple[str, int]:
@@ -206,32 +257,57 @@ def decode(data: bytes) -> tuple[str, int]:
         return text, text.count(_REPLACEMENT) - data.count(_REPLACEMENT_UTF8)
 
 
-def read_bytes(source: Source) -> bytes:
-    """The whole (decompressed) content of an input."""
+def read_bytes(source: Source, max_bytes: int | None = None) -> bytes:
+    """The whole (decompressed) content of an input; `DocumentTooLarge` if it
+    is longer than ``max_bytes``, found without reading more than that."""
     with open_input(source) as stream:
-        return _guarded(source, stream.read)
+        data = _guarded(source, stream.read, -1 if max_bytes is None else max_bytes + 1)
+    if max_bytes is not None and len(data) > max_bytes:
+        raise DocumentTooLarge(source.name, max_bytes)
+    return data
 
 
-def read_text(source: Source) -> tuple[str, int]:
-    """The whole text of an input, and the number of invalid UTF-8 sequences replaced."""
-    return decode(read_bytes(source))
+def read_text(source: Source, max_bytes: int | None = None) -> tuple[str, int]:
+    """The whole text of an input, and the number of invalid UTF-8 sequences replaced (limit: as `read_bytes`)."""
+    return decode(read_bytes(source, max_bytes))
 
 
-def read_jsonl(source: Source) -> Iterator[JsonLine]:
+def read_jsonl(source: Source, max_bytes: int | None = None) -> Iterator[JsonLine]:
     """The non-blank lines of a JSONL input, one at a time, parsed.
 
     A line that is not a JSON object comes out with ``record`` None and the
-    problem in ``error``; the caller decides whether that is fatal.
+    problem in ``error``; the caller decides whether that is fatal. So does
+    a line longer than ``max_bytes`` (without its line end), which is read
+    in pieces and dropped, never held whole.
     """
     with open_input(source) as stream:
+        lines = _lines(stream, max_bytes)
         number = 0
-        while line := _guarded(source, stream.readline):
+        while (item := _guarded(source, next, lines, None)) is not None:
+            line, size = item
             number += 1
+            if line is None:
+                yield JsonLine(number, None, too_large(max_bytes or 0), 0, size)
+                continue
             if number == 1:
                 line = line.removeprefix(_BOM_UTF8)
             parsed = parse_line(line, number)
             if parsed is not None:
                 yield parsed
+
+
+def _lines(stream: IO[bytes], max_bytes: int | None) -> Iterator[tuple[bytes | None, int]]:
+    """Each line and its size; None for a line longer than ``max_bytes``
+    (its line end not counted), whose rest is read and dropped."""
+    limit = -1 if max_bytes is None else max_bytes + 2  # room for "\r\n"
+    while line := stream.readline(limit):
+        if max_bytes is None or len(line.rstrip(b"\r\n")) <= max_bytes:
+            yield line, len(line)
+            continue
+        size = len(line)
+        while not line.endswith(b"\n") and (line := stream.readline(1 << 16)):
+            size += len(line)
+        yield None, size
 
 
 def parse_line(line: bytes, number: int) -> JsonLine | None:
@@ -251,10 +327,14 @@ def parse_line(line: bytes, number: int) -> JsonLine | None:
     return JsonLine(number, value, None, invalid, size)
 
 
-def read_records(source: Source) -> Iterator[JsonLine]:
-    """The records of a JSONL or Parquet input, one at a time (`read_jsonl`, `read_parquet`)."""
+def read_records(source: Source, max_bytes: int | None = None) -> Iterator[JsonLine]:
+    """The records of a JSONL or Parquet input, one at a time (`read_jsonl`, `read_parquet`).
+
+    ``max_bytes`` limits a JSONL line (see `read_jsonl`); Parquet rows are
+    read whole, in batches, so callers check their texts.
+    """
     if source.format is not Format.PARQUET:
-        yield from read_jsonl(source)
+        yield from read_jsonl(source, max_bytes)
         return
     for batch in read_parquet(source):
         for i, row in enumerate(batch.rows):
@@ -336,7 +416,7 @@ class ParquetOutput:
         self._done = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._temp, fd = _create_temp(self.path)
+            self._temp, fd = create_temp(self.path)
             os.close(fd)
             self._writer = pq.ParquetWriter(self._temp, layout.schema, compression=layout.compression)
         except (OSError, self._pa.ArrowException) as exc:
@@ -391,7 +471,9 @@ def open_input(source: Source) -> Iterator[IO[bytes]]:
     """The decompressed bytes of an input, refused when they look binary.
 
     Binary means a NUL byte in the first 8 KiB, or gzip / zstd data in a
-    file whose name does not say so.
+    file whose name does not say so. Compressed data that is damaged,
+    truncated or followed by garbage is an `InputError` when the reading
+    reaches it.
     """
     with ExitStack() as stack:
         if source.path is None:
@@ -402,17 +484,162 @@ def open_input(source: Source) -> Iterator[IO[bytes]]:
             except OSError as exc:
                 raise InputError(source.name, _os_problem(exc)) from None
         kind = source.compression
-        stream = raw if kind is None else stack.enter_context(_decompressing(raw, kind))
+        stream: IO[bytes] = raw if kind is None else cast(IO[bytes], stack.enter_context(Decompressed(raw, kind)))
         head = _guarded(source, _read_head, stream)
         if head.startswith((_GZIP_MAGIC, _ZSTD_MAGIC)) or b"\0" in head:
             raise InputError(source.name, "looks like a binary file, not text")
         yield io.BufferedReader(Prefixed(head, stream), 1 << 16)
 
 
-def _decompressing(raw: IO[bytes], kind: str) -> IO[bytes]:
-    if kind == "gz":
-        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
-    return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=False)
+class Damaged(Exception):
+    """Compressed data that cannot be read to its end; ``str()`` says how."""
+
+
+class Decompressed(io.RawIOBase):
+    """The decompressed bytes of gzip (``kind`` "gz") or zstd ("zst") data.
+
+    Every way the data can be wrong is a `Damaged` exception saying which:
+    damaged, truncated (zstandard's reader takes a file that stops inside a
+    frame for a shorter file: `ZstdFrames` walks the frames to tell), or
+    followed by bytes that are not compressed data.
+    """
+
+    def __init__(self, raw: IO[bytes], kind: str) -> None:
+        super().__init__()
+        self._kind = kind
+        self._produced = 0
+        self._frames: ZstdFrames | None = None
+        if kind == "gz":
+            self._stream: IO[bytes] = cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
+        else:
+            self._frames = ZstdFrames(raw)
+            frames = cast(IO[bytes], self._frames)  # zstandard only calls its read()
+            reader = zstandard.ZstdDecompressor().stream_reader(frames, read_across_frames=True, closefd=False)
+            self._stream = cast(IO[bytes], reader)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        try:
+            data = self._stream.read(len(buffer))
+            if not data and self._frames is not None:
+                self._frames.finish()
+        except _DECOMPRESSION_ERRORS as exc:
+            raise Damaged(self._problem(exc)) from None
+        buffer[: len(data)] = data
+        self._produced += len(data)
+        return len(data)
+
+    def _problem(self, exc: Exception) -> str:
+        if isinstance(exc, EOFError):
+            return "truncated gzip data (the file ends inside the compressed stream)"
+        if isinstance(exc, gzip.BadGzipFile) and str(exc).startswith("Not a gzipped file"):
+            return "garbage after the gzip data" if self._produced else "not gzip data"
+        detail = str(exc).removeprefix("zstd decompress error: ")
+        if isinstance(exc, zlib.error):
+            detail = detail.partition(": ")[2] or detail  # "Error -3 while decompressing data: invalid block type"
+        return f"damaged {'gzip' if self._kind == 'gz' else 'zstd'} data ({detail})"
+
+    def close(self) -> None:
+        if not self.closed:
+            self._stream.close()
+        super().close()
+
+
+class ZstdFrames:
+    """The compressed bytes of a zstd file (``read`` them), checked for where they end.
+
+    Walks the frames as the bytes pass, reading only headers (the frame
+    header, each block's 3-byte header with its size and last-block flag,
+    the checksum) and skipping the block contents; zstandard decompresses
+    them. Bytes that start no frame, or an end inside a frame, are `Damaged`.
+    (RFC 8878, section 3.1.)
+    """
+
+    _MAGIC = b"\x28\xb5\x2f\xfd"
+    _SKIPPABLE = b"\x2a\x4d\x18"  # a skippable frame's magic, after a first byte 0x50-0x5f
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._state = "magic"  # which header comes next
+        self._need = 4  # ... its size
+        self._head = b""  # ... and its bytes so far
+        self._skip = 0  # content bytes to pass before it
+        self._checksum = False  # whether the frame ends with a 4-byte checksum
+        self._frames = 0  # frames seen to their end
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        if data:
+            self._feed(memoryview(data))
+        else:
+            self._end()
+        return data
+
+    def finish(self) -> None:
+        """Read what zstandard left unread, and check that the data ends where a frame does."""
+        while self.read(1 << 16):
+            pass
+
+    def _end(self) -> None:
+        if self._skip or self._head or self._state != "magic":
+            raise Damaged("truncated zstd data (the file ends inside a frame)")
+
+    def _feed(self, data: memoryview) -> None:
+        at = 0
+        while at < len(data):
+            if self._skip:
+                n = min(self._skip, len(data) - at)
+                self._skip -= n
+                at += n
+                continue
+            n = min(self._need - len(self._head), len(data) - at)
+            self._head += data[at : at + n]
+            at += n
+            if len(self._head) == self._need:
+                head, self._head = self._head, b""
+                self._parse(head)
+
+    def _parse(self, head: bytes) -> None:
+        state = self._state
+        if state == "magic":
+            if head == self._MAGIC:
+                self._state, self._need = "descriptor", 1
+            elif 0x50 <= head[0] <= 0x5F and head[1:] == self._SKIPPABLE:
+                self._state, self._need = "skippable size", 4
+            else:
+                raise Damaged("garbage after the zstd data" if self._frames else "not zstd data")
+        elif state == "descriptor":
+            flags = head[0]
+            single_segment, self._checksum = bool(flags & 0x20), bool(flags & 0x04)
+            window = 0 if single_segment else 1
+            dictionary = (0, 1, 2, 4)[flags & 0x03]
+            content_size = (1 if single_segment else 0, 2, 4, 8)[flags >> 6]
+            self._state, self._need = "rest of header", window + dictionary + content_size
+            if self._need == 0:
+                self._state, self._need = "block", 3
+        elif state == "rest of header":
+            self._state, self._need = "block", 3
+        elif state == "block":
+            header = int.from_bytes(head, "little")
+            last, kind, size = header & 1, (header >> 1) & 3, header >> 3
+            self._skip = 1 if kind == 1 else size  # an RLE block holds one byte
+            if not last:
+                self._state, self._need = "block", 3
+            elif self._checksum:
+                self._state, self._need = "checksum", 4
+            else:
+                self._frame_done()
+        elif state == "checksum":
+            self._frame_done()
+        else:  # "skippable size"
+            self._skip = int.from_bytes(head, "little")
+            self._frame_done()
+
+    def _frame_done(self) -> None:
+        self._frames += 1
+        self._state, self._need = "magic", 4
 
 
 def _read_head(stream: IO[bytes]) -> bytes:
@@ -428,9 +655,10 @@ def _guarded(source: Source, read: Callable[..., T], *args: object) -> T:
     """``read(*args)``, with read and decompression errors as `InputError`."""
     try:
         return read(*args)
-    except _READ_ERRORS as exc:
-        problem = _os_problem(exc) if isinstance(exc, OSError) and exc.strerror else f"cannot read: {exc}"
-        raise InputError(source.name, problem) from None
+    except Damaged as exc:
+        raise InputError(source.name, str(exc)) from None
+    except OSError as exc:
+        raise InputError(source.name, _os_problem(exc)) from None
 
 
 def _os_problem(exc: OSError) -> str:
@@ -448,6 +676,8 @@ class Prefixed(io.RawIOBase):
         super().__init__()
         self._head = memoryview(head)
         self._rest = rest
+        # what is there now, not a full buffer: a pipe's records go on as they come
+        self._read = getattr(rest, "read1", rest.read)
 
     def readable(self) -> bool:
         return True
@@ -458,7 +688,7 @@ class Prefixed(io.RawIOBase):
             buffer[:n] = self._head[:n]
             self._head = self._head[n:]
             return n
-        data = self._rest.read(len(buffer))
+        data = self._read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
 
@@ -509,7 +739,7 @@ class AtomicFile:
         self._done = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._temp, fd = _create_temp(self.path)
+            self._temp, fd = create_temp(self.path)
         except OSError as exc:
             raise OutputError(str(self.path), f"cannot write: {exc.strerror or exc}") from None
         self._file = os.fdopen(fd, "wb")
@@ -561,14 +791,60 @@ class AtomicFile:
             self.discard()
 
 
-def _create_temp(path: Path) -> tuple[Path, int]:
+def create_temp(path: Path) -> tuple[Path, int]:
+    """A new temporary file beside ``path`` and its descriptor, open for writing.
+
+    It is hidden and named ``.NAME.PID.RANDOM.tmp``: the process id says
+    whose it is, so that `remove_stale_temps` can tell one a killed process
+    left behind.
+    """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
-        temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
         try:
             return temp, os.open(temp, flags, 0o666)  # the umask applies, as for any new file
         except FileExistsError:
             continue
+
+
+def remove_stale_temps(paths: Iterable[Path]) -> list[Path]:
+    """Remove the temporary files of ``paths`` that processes no longer
+    running left (killed with SIGKILL, or the machine stopped); return them.
+
+    Only files named as `create_temp` names them for one of ``paths`` are
+    looked at, one directory listing per directory. Where it cannot be asked
+    whether a process runs (not POSIX), nothing is removed.
+    """
+    wanted: dict[Path, set[str]] = {}
+    for path in paths:
+        wanted.setdefault(Path(path).parent, set()).add(Path(path).name)
+    removed: list[Path] = []
+    for directory, names in wanted.items():
+        try:
+            entries = os.listdir(directory)
+        except OSError:
+            continue
+        for entry in entries:
+            match = _TEMP_NAME.fullmatch(entry)
+            if match and match["name"] in names and not _running(int(match["pid"])):
+                with suppress(OSError):  # gone already, or not ours to remove: leave it
+                    os.unlink(directory / entry)
+                    removed.append(directory / entry)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if os.name != "posix" or pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process is there
+    except ProcessLookupError:
+        return False
+    except (OverflowError, ValueError):
+        return False  # no process can have that id
+    except OSError:
+        return True  # there, but another user's
+    return True
 
 
 def _compressing(file: IO[bytes], kind: str | None) -> IO[bytes]:

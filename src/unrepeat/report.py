@@ -146,10 +146,15 @@ class CleanResult:
 class Summary:
     """Counts over a run, and the one-line summary the CLI prints.
 
+    Bytes in are the input's bytes that held the documents (a text file's
+    bytes as read; a record's text field in UTF-8), bytes out the UTF-8
+    bytes of the output texts.
+
     >>> s = Summary()
     >>> s.add("Same.\\nSame.\\n", CleanResult("Same.\\n", "Same.\\n\\nSame.\\n", (), {}))
+    >>> s.add("caf\\ufffd.", CleanResult("caf\\ufffd.\\n", "caf\\ufffd.\\n", (), {}), input_bytes=5)
     >>> s.line()
-    '1 documents, 12 bytes in, 6 bytes out; removals: none'
+    '2 documents, 17 bytes in, 14 bytes out; removals: none'
     """
 
     documents: int = 0
@@ -161,10 +166,14 @@ class Summary:
     duplicates: int = 0
     dropped: int = 0
 
-    def add(self, text: str, result: CleanResult, dropped: bool = False) -> None:
-        """Count one document: its input text and its result (``dropped``: left out of the output)."""
+    def add(self, text: str, result: CleanResult, dropped: bool = False, input_bytes: int | None = None) -> None:
+        """Count one document: its input text and its result (``dropped``: left out of the output).
+
+        ``input_bytes``: the bytes the text was read from, where they are
+        not its UTF-8 (invalid UTF-8 replaced with U+FFFD); None: its UTF-8.
+        """
         self.documents += 1
-        self.bytes_in += utf8_len(text)
+        self.bytes_in += utf8_len(text) if input_bytes is None else input_bytes
         self.bytes_out += 0 if dropped else utf8_len(result.text)
         self.removals.update(str(r.reason) for r in result.removals)
         self.duplicates += result.duplicate_of is not None
