@@ -40,6 +40,8 @@ BLOB_PARAGRAPHS = 5
 REPEATS = 0.8
 #: Occurrences that overlap by this many pieces (or all of the smaller) are one region.
 _OVERLAP = 3
+#: The share of a sentence's letters that passages must match for pieces of it to go.
+COVERED = 2 / 3
 #: What one flaw of form (a paragraph break another copy does not make, a
 #: repaired paragraph counts half) weighs against content, in letters: a copy
 #: with a few more words of its own ("(Photo: AP)") is more complete, one
@@ -279,11 +281,22 @@ def choose(doc: Document, passages: list[Passage]) -> dict[int, Decision]:
         r = region_of[i]
         return (ranking.scores[r] if r >= 0 else _NO_REGION), ranking.local(i)
 
+    # The share of each sentence's letters that passages match.
+    covered: dict[int, int] = defaultdict(int)
+    total: dict[int, int] = defaultdict(int)
+    for i, p in enumerate(doc.pieces):
+        total[p.unit] += p.s1 - p.s0
+        if atom[i] >= 0:
+            covered[p.unit] += p.s1 - p.s0
     decisions: dict[int, Decision] = {}
     for group in members.values():
         winner = max(group, key=rank)
         for i in group:
-            if i == winner:
+            unit = doc.pieces[i].unit
+            # A piece of a sentence that is mostly text of its own is a quote
+            # inside that sentence ("Project: Better Student Journalism" and
+            # the heading "Better Student Journalism"), not a copy.
+            if i == winner or covered[unit] < COVERED * total[unit]:
                 continue
             sim = doc.similarity(i, winner)
             if sim >= doc.config.similarity:
