@@ -89,7 +89,7 @@ def analyze(text: str, config: Config | None = None) -> Analysis:
     config = config or Config()
     norm = normalize(text, config)
     cut = make_pieces(norm, sentences(norm.text, norm.paragraphs))
-    return Analysis(len(text), norm, cut, decide(Document(norm, cut, config)), config)
+    return Analysis(len(text), norm, cut, decide(Document(norm, cut, config, text)), config)
 
 
 def finish(analysis: Analysis, corpus: dict[int, CorpusCopy] | None = None,

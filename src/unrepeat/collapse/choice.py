@@ -152,13 +152,19 @@ class Ranking:
                 self.atom_len[a] = max(self.atom_len[a], pieces[i].s1 - pieces[i].s0)
                 members[a].append(i)
         self.blob = [self._blob(p, members, region_of) for p in range(len(doc.para_pieces))]
-        # Pairs of atoms that some paragraph (not a blob) runs on one after the other.
+        # Pairs of atoms that some paragraph (not a blob) runs on one after the
+        # other as sentences do, and pairs that some copy has a boundary between:
+        # a stop, or a paragraph break before a capital.
         self.joined: set[tuple[int, int]] = set()
+        self.bounded: set[tuple[int, int]] = set()
         for i in range(len(pieces) - 1):
             a, b = atom[i], atom[i + 1]
-            para = pieces[i].para
-            if a >= 0 and b >= 0 and pieces[i + 1].para == para and not self.blob[para]:
+            if a < 0 or b < 0:
+                continue
+            if doc.natural_join(i) and not self.blob[pieces[i].para]:
                 self.joined.add((a, b))
+            if doc.natural_join(i) or pieces[i].para != pieces[i + 1].para and _starts_sentence(doc.text(i + 1)):
+                self.bounded.add((a, b))
         self.keyed = [0]  # pieces with letters before each piece
         for p in pieces:
             self.keyed.append(self.keyed[-1] + bool(p.key))
@@ -218,9 +224,12 @@ class Ranking:
         splits = sum(1 for k in range(lo, hi) if pieces[k].para != pieces[k + 1].para
                      and not paragraphs[pieces[k].para].pre and not paragraphs[pieces[k + 1].para].pre
                      and (atom[k], atom[k + 1]) in self.joined)
+        # Two pieces run together without a stop where another copy has a boundary: "ConsiderationsThe".
+        glued = sum(1 for k in range(lo, hi) if pieces[k].para == pieces[k + 1].para
+                    and (atom[k], atom[k + 1]) in self.bounded and not self.doc.natural_join(k))
         repaired = sum(1 for p in paras if paragraphs[p].repairs and not paragraphs[p].truncated)
         truncated = sum(1 for p in paras if paragraphs[p].truncated)
-        return blobs + splits + 0.5 * repaired + 5 * truncated
+        return blobs + splits + glued + 0.5 * repaired + 5 * truncated
 
     def _embedded(self, lo: int, hi: int) -> int:
         """Pieces with letters beside ``lo..hi`` in its paragraph (0 when it spans paragraphs)."""
@@ -252,6 +261,12 @@ class Ranking:
         return (self._embedded(i, i), -i)
 
 
+def _starts_sentence(text: str) -> bool:
+    """Does this text start as a sentence or a heading does (a capital, a digit, a letter without case)?"""
+    first = next((c for c in text if c.isalnum()), "")
+    return bool(first) and (first.isupper() or first.isdigit() or not first.islower())
+
+
 def choose(doc: Document, passages: list[Passage]) -> dict[int, Decision]:
     """Which pieces go, and which kept piece each one copies."""
     n = len(doc.pieces)
@@ -264,14 +279,18 @@ def choose(doc: Document, passages: list[Passage]) -> dict[int, Decision]:
         if r >= 0 and i <= spans[r][1]:
             region_of[i] = r
     ranking = Ranking(doc, atom, spans, region_of)
-    # Each piece goes for the reason of the largest passage it is in.
+    # Each piece goes for the reason of the largest passage that matches it
+    # to the kept piece, else of the largest passage it is in.
     why: dict[int, tuple[int, Reason, Rule]] = {}
+    partner: dict[tuple[int, int], tuple[int, Reason, Rule]] = {}
     for passage in passages:
         size = len(passage.matches)
         for a, b, _ in passage.matches:
             for i in (a, b):
                 if i not in why or size > why[i][0]:
                     why[i] = (size, passage.reason, passage.rule)
+            if (a, b) not in partner or size > partner[(a, b)][0]:
+                partner[(a, b)] = (size, passage.reason, passage.rule)
     members: dict[int, list[int]] = defaultdict(list)
     for i, a in enumerate(atom):
         if a >= 0:
@@ -300,6 +319,6 @@ def choose(doc: Document, passages: list[Passage]) -> dict[int, Decision]:
                 continue
             sim = doc.similarity(i, winner)
             if sim >= doc.config.similarity:
-                _, reason, rule = why[i]
+                _, reason, rule = partner.get((min(i, winner), max(i, winner)), why[i])
                 decisions[i] = Decision(i, winner, reason, rule, sim)
     return decisions

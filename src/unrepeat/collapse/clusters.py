@@ -21,11 +21,13 @@ from ..fingerprint import simhash_many
 from ..index import near_duplicate_pairs
 from ..normalize import Normalized
 from .pieces import Piece, squeeze
-from .similar import codes_similarity
+from .similar import same_letters, words_similarity
 
 _UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
 _WORD = regex.compile(r"\w+")
 _NAME_OR_NUMBER = regex.compile(r"\d|^\p{Lu}")
+_STOPS = tuple(".!?:;…。！？")
+_CLOSERS = "\"'”’»)]）」』"
 
 
 def is_long(key: str, config: Config) -> bool:
@@ -64,8 +66,8 @@ class Document:
     ``weak[c]`` the clusters that differ from cluster c in a name or number.
     """
 
-    def __init__(self, norm: Normalized, pieces: list[Piece], config: Config) -> None:
-        self.norm, self.pieces, self.config = norm, pieces, config
+    def __init__(self, norm: Normalized, pieces: list[Piece], config: Config, raw: str = "") -> None:
+        self.norm, self.pieces, self.config, self.raw = norm, pieces, config, raw
         self.stream = squeeze(norm.text)[0]
         ids: dict[bytes, int] = {}
         cid: list[int] = []
@@ -109,6 +111,17 @@ class Document:
                 for i in members:
                     cid[i] = -1 - i
 
+    def natural_join(self, i: int) -> bool:
+        """Do pieces i and i + 1 follow each other in one paragraph the way
+        sentences do: a stop (or a colon) and then a space in the raw input?
+        Not: "fileLists", "file.Lists" (repaired), "Raising Seedlings Before"."""
+        a, b = self.pieces[i], self.pieces[i + 1]
+        if a.para != b.para:
+            return False
+        text, to_input = self.norm.text, self.norm.offsets.to_input
+        gap = self.raw[to_input(a.end) : to_input(b.start)] if self.raw else text[a.end : b.start]
+        return bool(gap) and not gap.strip() and text[a.start : a.end].rstrip(_CLOSERS).endswith(_STOPS)
+
     def is_unique(self, i: int) -> bool:
         """Does piece i have letters, and no other piece the same ones?"""
         c, p = self.cid[i], self.pieces[i]
@@ -126,7 +139,8 @@ class Document:
         """`similarity` of pieces a and b (cached)."""
         pair = (a, b) if a < b else (b, a)
         if pair not in self._similar:
-            self._similar[pair] = codes_similarity(self.codes(a), self.codes(b))
+            same = same_letters(self.codes(a), self.codes(b))
+            self._similar[pair] = 1.0 if same else words_similarity(self.pieces[a].key, self.pieces[b].key)
         return self._similar[pair]
 
     def edited(self, a: int, b: int) -> bool:

@@ -32,7 +32,7 @@ from ..report import Reason, Removal, Rule
 from .choice import Decision
 from .clusters import Document
 from .pieces import Piece
-from .similar import codes_similarity, letters
+from .similar import similarity
 
 
 class CorpusCopy(NamedTuple):
@@ -188,7 +188,7 @@ def records(norm: Normalized, pieces: list[Piece], spans_: list[Span], decisions
             d = decisions[first]
             kept = [decisions[s.piece].kept for s in group]
             kept_doc, kept_start, kept_end = None, pieces[min(kept)].start, pieces[max(kept)].end
-            sim = codes_similarity(letters(text[start:end]), letters(text[kept_start:kept_end]), repeats=True)
+            sim = similarity(text[start:end], text[kept_start:kept_end], repeats=True)
             reason, rule = d.reason, d.rule
         out.append(Removal(reason=reason, start=start, end=end, input_start=offsets.to_input(start),
                            input_end=offsets.to_input(end), text=text[start:end], kept_start=kept_start,
