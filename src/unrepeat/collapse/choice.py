@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 from ..config import Keep
 from ..report import Reason, Rule
-from .clusters import Document
+from .clusters import _CLOSERS, _STOPS, Document, is_long
 from .passages import Passage
 
 #: A paragraph holding more sentences than this, or what another copy holds in
@@ -136,7 +136,10 @@ class Ranking:
     only it holds), less `FLAW_CHARS` for each flaw of form (paragraphs that
     glue together what another copy holds as many paragraphs, paragraph
     breaks where another copy runs the same two pieces on in one paragraph,
-    repaired paragraphs, a teaser cut short); then the fewer flaws; then the
+    line breaks inside a sentence another copy holds whole, sentences or a
+    heading run on without a stop; half a flaw for a repaired paragraph, five
+    for a teaser cut short, a fifth for untidy spacing or line ends); then
+    the fewer flaws; then the
     one embedded in a paragraph (for a copy inside one paragraph), then the
     one set in more unrepeated text, then the earliest.
     ``keep=first`` and ``keep=last`` rank by position only.
@@ -152,19 +155,22 @@ class Ranking:
                 self.atom_len[a] = max(self.atom_len[a], pieces[i].s1 - pieces[i].s0)
                 members[a].append(i)
         self.blob = [self._blob(p, members, region_of) for p in range(len(doc.para_pieces))]
-        # Pairs of atoms that some paragraph (not a blob) runs on one after the
-        # other as sentences do, and pairs that some copy has a boundary between:
-        # a stop, or a paragraph break before a capital.
+        # Evidence, from every copy, about how two atoms follow each other:
+        # run on in a paragraph as sentences do (a stop and a space), inside one
+        # sentence, or with a real boundary between them (a stop, or a heading).
         self.joined: set[tuple[int, int]] = set()
+        self.one_sentence: set[tuple[int, int]] = set()
         self.bounded: set[tuple[int, int]] = set()
         for i in range(len(pieces) - 1):
-            a, b = atom[i], atom[i + 1]
-            if a < 0 or b < 0:
+            pair = atom[i], atom[i + 1]
+            if pair[0] < 0 or pair[1] < 0:
                 continue
             if doc.natural_join(i) and not self.blob[pieces[i].para]:
-                self.joined.add((a, b))
-            if doc.natural_join(i) or pieces[i].para != pieces[i + 1].para and _starts_sentence(doc.text(i + 1)):
-                self.bounded.add((a, b))
+                self.joined.add(pair)
+            if pieces[i].unit == pieces[i + 1].unit:
+                self.one_sentence.add(pair)
+            if doc.natural_join(i) or pieces[i].para != pieces[i + 1].para and self._heading_or_stop(i):
+                self.bounded.add(pair)
         self.keyed = [0]  # pieces with letters before each piece
         for p in pieces:
             self.keyed.append(self.keyed[-1] + bool(p.key))
@@ -216,20 +222,52 @@ class Ranking:
                 total += doc.pieces[k].s1 - doc.pieces[k].s0
         return total
 
+    def _heading_or_stop(self, k: int) -> bool:
+        """Does piece k end a sentence, or a heading (a short paragraph of one
+        sentence without a stop, followed by one that starts as a sentence)?"""
+        doc = self.doc
+        if _ends_with_stop(doc.text(k)):
+            return True
+        members = doc.para_pieces[doc.pieces[k].para]
+        if doc.pieces[members[0]].unit != doc.pieces[members[-1]].unit or k + 1 >= len(doc.pieces):
+            return False
+        key = " ".join(doc.pieces[m].key for m in members)
+        return not is_long(key, doc.config) and _starts_sentence(doc.text(k + 1))
+
     def _penalty(self, lo: int, hi: int) -> float:
+        """The flaws of form of the copy ``lo..hi`` (see the class docstring)."""
         pieces, paragraphs, atom = self.doc.pieces, self.doc.norm.paragraphs, self.atom
         paras = sorted({pieces[k].para for k in range(lo, hi + 1)})
         blobs = sum(self.blob[p] for p in paras)
-        # Line breaks of code and tables are not paragraph breaks.
-        splits = sum(1 for k in range(lo, hi) if pieces[k].para != pieces[k + 1].para
-                     and not paragraphs[pieces[k].para].pre and not paragraphs[pieces[k + 1].para].pre
-                     and (atom[k], atom[k + 1]) in self.joined)
-        # Two pieces run together without a stop where another copy has a boundary: "ConsiderationsThe".
-        glued = sum(1 for k in range(lo, hi) if pieces[k].para == pieces[k + 1].para
-                    and (atom[k], atom[k + 1]) in self.bounded and not self.doc.natural_join(k))
+        splits = glued = broken = 0
+        for k in range(lo, hi):
+            pair = atom[k], atom[k + 1]
+            if pieces[k].para == pieces[k + 1].para:
+                # Two pieces run together without a stop where another copy
+                # has a boundary: "ConsiderationsThe client", "Seedlings Before".
+                glued += pair in self.bounded and not self.doc.natural_join(k)
+            elif not paragraphs[pieces[k].para].pre and not paragraphs[pieces[k + 1].para].pre:
+                # (Line breaks of code and tables are not paragraph breaks.)
+                if self._heading_or_stop(k):
+                    # A sentence per line where another copy runs them on in a paragraph.
+                    splits += pair in self.joined
+                else:
+                    # A line break inside a sentence that another copy holds whole.
+                    broken += pair in self.one_sentence
         repaired = sum(1 for p in paras if paragraphs[p].repairs and not paragraphs[p].truncated)
         truncated = sum(1 for p in paras if paragraphs[p].truncated)
-        return blobs + splits + glued + 0.5 * repaired + 5 * truncated
+        untidy = sum(1 for p in paras if not self._tidy(p))
+        return blobs + splits + glued + broken + 0.5 * repaired + 5 * truncated + 0.2 * untidy
+
+    def _tidy(self, p: int) -> bool:
+        """Was paragraph p, with the break after it, written in the input as it is in the output?
+        (Not: doubled or non-breaking spaces, CRLF line ends, trailing blanks.)"""
+        doc = self.doc
+        paragraphs, to_input, text = doc.norm.paragraphs, doc.norm.offsets.to_input, doc.norm.text
+        if not doc.raw:
+            return True
+        end = paragraphs[p + 1].start if p + 1 < len(paragraphs) else len(text)
+        return doc.raw[to_input(paragraphs[p].start) : to_input(end)] == text[paragraphs[p].start : end]
 
     def _embedded(self, lo: int, hi: int) -> int:
         """Pieces with letters beside ``lo..hi`` in its paragraph (0 when it spans paragraphs)."""
@@ -259,6 +297,10 @@ class Ranking:
         if keep is Keep.FIRST:
             return (-i,)
         return (self._embedded(i, i), -i)
+
+
+def _ends_with_stop(text: str) -> bool:
+    return text.rstrip(_CLOSERS).endswith(_STOPS)
 
 
 def _starts_sentence(text: str) -> bool:
