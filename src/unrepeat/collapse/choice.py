@@ -223,13 +223,13 @@ class Ranking:
         return total
 
     def _heading_or_stop(self, k: int) -> bool:
-        """Does piece k end a sentence, or a heading (a short paragraph of one
-        sentence without a stop, followed by one that starts as a sentence)?"""
+        """Does piece k end a sentence, or a heading (a paragraph shorter than a
+        long sentence, without a stop, followed by one that starts as a sentence)?"""
         doc = self.doc
         if _ends_with_stop(doc.text(k)):
             return True
         members = doc.para_pieces[doc.pieces[k].para]
-        if doc.pieces[members[0]].unit != doc.pieces[members[-1]].unit or k + 1 >= len(doc.pieces):
+        if members[-1] != k or k + 1 >= len(doc.pieces):
             return False
         key = " ".join(doc.pieces[m].key for m in members)
         return not is_long(key, doc.config) and _starts_sentence(doc.text(k + 1))
