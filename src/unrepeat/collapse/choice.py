@@ -234,6 +234,12 @@ class Ranking:
         key = " ".join(doc.pieces[m].key for m in members)
         return not is_long(key, doc.config) and _starts_sentence(doc.text(k + 1))
 
+    def _single(self, k: int) -> bool:
+        """Is piece k's paragraph one sentence?"""
+        doc = self.doc
+        members = doc.para_pieces[doc.pieces[k].para]
+        return doc.pieces[members[0]].unit == doc.pieces[members[-1]].unit
+
     def _penalty(self, lo: int, hi: int) -> float:
         """The flaws of form of the copy ``lo..hi`` (see the class docstring)."""
         pieces, paragraphs, atom = self.doc.pieces, self.doc.norm.paragraphs, self.atom
@@ -249,8 +255,10 @@ class Ranking:
             elif not paragraphs[pieces[k].para].pre and not paragraphs[pieces[k + 1].para].pre:
                 # (Line breaks of code and tables are not paragraph breaks.)
                 if self._heading_or_stop(k):
-                    # A sentence per line where another copy runs them on in a paragraph.
-                    splits += pair in self.joined
+                    # A sentence per line where another copy runs them on in a
+                    # paragraph (a break between paragraphs of several sentences
+                    # is a paragraph break, whatever another copy glued).
+                    splits += pair in self.joined and self._single(k) and self._single(k + 1)
                 else:
                     # A line break inside a sentence that another copy holds whole.
                     broken += pair in self.one_sentence
