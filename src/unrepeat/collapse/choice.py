@@ -137,7 +137,8 @@ class Ranking:
     glue together what another copy holds as many paragraphs, paragraph
     breaks where another copy runs the same two pieces on in one paragraph,
     line breaks inside a sentence another copy holds whole, sentences or a
-    heading run on without a stop; half a flaw for a repaired paragraph, five
+    heading run on without a stop, a break or a run-on where most copies of
+    the text do the other; half a flaw for a repaired paragraph, five
     for a teaser cut short, a fifth for untidy spacing or line ends); then
     the fewer flaws; then the
     one embedded in a paragraph (for a copy inside one paragraph), then the
@@ -171,6 +172,11 @@ class Ranking:
                 self.one_sentence.add(pair)
             if doc.natural_join(i) or pieces[i].para != pieces[i + 1].para and self._heading_or_stop(i):
                 self.bounded.add(pair)
+        # How many copies break between two atoms, and how many run them on in one paragraph.
+        self.votes: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+        for i in range(len(pieces) - 1):
+            if atom[i] >= 0 and atom[i + 1] >= 0 and region_of[i] >= 0 and region_of[i] == region_of[i + 1]:
+                self.votes[atom[i], atom[i + 1]][pieces[i].para == pieces[i + 1].para] += 1
         self.keyed = [0]  # pieces with letters before each piece
         for p in pieces:
             self.keyed.append(self.keyed[-1] + bool(p.key))
@@ -246,8 +252,13 @@ class Ranking:
         paras = sorted({pieces[k].para for k in range(lo, hi + 1)})
         blobs = sum(self.blob[p] for p in paras)
         splits = glued = broken = 0
+        outvoted = 0
         for k in range(lo, hi):
             pair = atom[k], atom[k + 1]
+            if pair in self.votes:
+                # Most copies of the text break where this one runs on, or the other way round.
+                votes, mine = self.votes[pair], int(pieces[k].para == pieces[k + 1].para)
+                outvoted += votes[1 - mine] > votes[mine]
             if pieces[k].para == pieces[k + 1].para:
                 # Two pieces run together without a stop where another copy
                 # has a boundary: "ConsiderationsThe client", "Seedlings Before".
@@ -265,7 +276,7 @@ class Ranking:
         repaired = sum(1 for p in paras if paragraphs[p].repairs and not paragraphs[p].truncated)
         truncated = sum(1 for p in paras if paragraphs[p].truncated)
         untidy = sum(1 for p in paras if not self._tidy(p))
-        return blobs + splits + glued + broken + 0.5 * repaired + 5 * truncated + 0.2 * untidy
+        return blobs + splits + glued + broken + outvoted + 0.5 * repaired + 5 * truncated + 0.2 * untidy
 
     def _tidy(self, p: int) -> bool:
         """Was paragraph p, with the break after it, written in the input as it is in the output?
