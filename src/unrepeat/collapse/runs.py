@@ -124,10 +124,14 @@ def extend(doc: Document, i: int, j: int, visited: set[tuple[int, int]] | frozen
         for x in range(a + 1, found.a + 1):
             if cid[x] >= 0:
                 seen.setdefault(cid[x], x)
-        # Pieces edited in place between two matches.
-        for x, y in zip(range(a + 1, found.a), range(b + 1, found.b)):
-            if doc.edited(x, y):
+        # Pieces edited in place between two matches (where one copy also
+        # dropped a piece there, the edited one may not stand opposite its copy).
+        start = b + 1
+        for x in range(a + 1, found.a):
+            y = next((y for y in range(start, found.b) if doc.edited(x, y)), None)
+            if y is not None:
                 matches.append(Match(x, y, Kind.EDITED))
+                start = y + 1
         matches.append(found)
         a, b = found.a, found.b
     # Pieces edited in place before the first match.
