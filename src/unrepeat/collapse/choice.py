@@ -82,7 +82,7 @@ def atoms(passages: list[Passage], n: int) -> list[int]:
     return [find(i) if touched[i] else -1 for i in range(n)]
 
 
-def regions(passages: list[Passage], atom: list[int]) -> list[tuple[int, int]]:
+def regions(passages: list[Passage], atom: list[int], unit: list[int]) -> list[tuple[int, int]]:
     """The copies of repeated text in the document, in order, as piece spans.
 
     First the occurrences of passages (stutters aside) that overlap are
@@ -94,7 +94,9 @@ def regions(passages: list[Passage], atom: list[int]) -> list[tuple[int, int]]:
     repeats what earlier copies hold while the copy being built was new: a
     title, a lede and a glued body are one copy, and so are the two halves of
     an article that another copy lacks a paragraph of, or whose code repeats
-    itself; the next copy of the title starts another.
+    itself; the next copy of the title starts another. Last, a sentence split
+    between two copies (a copy that starts in mid-sentence puts the others'
+    boundaries there too) goes whole to the later one.
     """
     spans = sorted(span for p in passages if p.rule is not Rule.STUTTER for span in (p.a_span, p.b_span))
     merged: list[tuple[int, int]] = []
@@ -125,6 +127,14 @@ def regions(passages: list[Passage], atom: list[int]) -> list[tuple[int, int]]:
             copies.append((lo, hi))
             before |= held
             held = mine
+    for r in range(1, len(copies)):
+        lo, (prev_lo, prev_hi) = copies[r][0], copies[r - 1]
+        if prev_hi + 1 == lo and unit[lo] == unit[prev_hi]:
+            start = lo
+            while start > prev_lo and unit[start - 1] == unit[lo]:
+                start -= 1
+            if start > prev_lo:
+                copies[r - 1], copies[r] = (prev_lo, start - 1), (start, copies[r][1])
     return copies
 
 
@@ -332,7 +342,7 @@ def choose(doc: Document, passages: list[Passage]) -> dict[int, Decision]:
     """Which pieces go, and which kept piece each one copies."""
     n = len(doc.pieces)
     atom = atoms(passages, n)
-    spans = regions(passages, atom)
+    spans = regions(passages, atom, [p.unit for p in doc.pieces])
     starts = [lo for lo, _ in spans]
     region_of = [-1] * n
     for i in range(n):
@@ -357,9 +367,19 @@ def choose(doc: Document, passages: list[Passage]) -> dict[int, Decision]:
         if a >= 0:
             members[a].append(i)
 
-    def rank(i: int) -> tuple[tuple[float, ...], tuple[int, ...]]:
+    pieces, paragraphs = doc.pieces, doc.norm.paragraphs
+
+    def cut_short(i: int) -> bool:
+        """Is piece i the end of a teaser cut short where another copy goes on ("… acts of…")?"""
+        para = pieces[i].para
+        if not paragraphs[para].truncated or doc.para_pieces[para][-1] != i:
+            return False
+        return any(m + 1 < len(pieces) and pieces[m + 1].unit == pieces[m].unit for m in members[atom[i]])
+
+    def rank(i: int) -> tuple[bool, tuple[float, ...], tuple[int, ...]]:
+        # A sentence cut short is never the copy that stays, whatever ``keep`` says.
         r = region_of[i]
-        return (ranking.scores[r] if r >= 0 else _NO_REGION), ranking.local(i)
+        return not cut_short(i), (ranking.scores[r] if r >= 0 else _NO_REGION), ranking.local(i)
 
     # The share of each sentence's letters that passages match.
     covered: dict[int, int] = defaultdict(int)
