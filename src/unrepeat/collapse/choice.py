@@ -90,7 +90,8 @@ def regions(passages: list[Passage], atom: list[int], unit: list[int]) -> list[t
     a piece or two into the next copy: the title of copy 2 right after copy 1)
     are not, the later one keeps the shared pieces. Then consecutive spans
     are one copy, with the unrepeated pieces between them, unless the later
-    one repeats what the copy holds already (`REPEATS` of its atoms), or
+    one repeats what the copy holds already (`REPEATS` of its atoms, or of
+    the copy's: a teaser then the article it opens), or
     repeats what earlier copies hold while the copy being built was new: a
     title, a lede and a glued body are one copy, and so are the two halves of
     an article that another copy lacks a paragraph of, or whose code repeats
@@ -117,7 +118,8 @@ def regions(passages: list[Passage], atom: list[int], unit: list[int]) -> list[t
     before: set[int] = set()  # atoms of the copies before it
     for lo, hi in merged:
         mine = {atom[k] for k in range(lo, hi + 1) if atom[k] >= 0}
-        repeats = len(mine & held) >= REPEATS * len(mine)
+        # It repeats the copy being built, or that copy was a part of it (a teaser).
+        repeats = len(mine & held) >= REPEATS * min(len(mine), len(held))
         # A span that copies earlier copies starts a new copy only after one that was new.
         new = copies and not len(held & before) * 2 >= len(held)
         if copies and not repeats and not (new and len(mine & before) >= REPEATS * len(mine)):
@@ -182,11 +184,16 @@ class Ranking:
                 self.one_sentence.add(pair)
             if doc.natural_join(i) or pieces[i].para != pieces[i + 1].para and self._heading_or_stop(i):
                 self.bounded.add(pair)
-        # How many copies break between two atoms, and how many run them on in one paragraph.
+        # How many copies break between two atoms (after a stop or a heading),
+        # and how many run them on in a paragraph as sentences do.
         self.votes: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
         for i in range(len(pieces) - 1):
-            if atom[i] >= 0 and atom[i + 1] >= 0 and region_of[i] >= 0 and region_of[i] == region_of[i + 1]:
-                self.votes[atom[i], atom[i + 1]][pieces[i].para == pieces[i + 1].para] += 1
+            if atom[i] < 0 or atom[i + 1] < 0 or region_of[i] < 0 or region_of[i] != region_of[i + 1]:
+                continue
+            if pieces[i].para != pieces[i + 1].para and self._heading_or_stop(i):
+                self.votes[atom[i], atom[i + 1]][0] += 1
+            elif doc.natural_join(i) and not self.blob[pieces[i].para]:
+                self.votes[atom[i], atom[i + 1]][1] += 1
         self.keyed = [0]  # pieces with letters before each piece
         for p in pieces:
             self.keyed.append(self.keyed[-1] + bool(p.key))
@@ -295,7 +302,7 @@ class Ranking:
         paragraphs, to_input, text = doc.norm.paragraphs, doc.norm.offsets.to_input, doc.norm.text
         if not doc.raw:
             return True
-        end = paragraphs[p + 1].start if p + 1 < len(paragraphs) else len(text)
+        end = paragraphs[p + 1].start if p + 1 < len(paragraphs) else paragraphs[p].end
         return doc.raw[to_input(paragraphs[p].start) : to_input(end)] == text[paragraphs[p].start : end]
 
     def _embedded(self, lo: int, hi: int) -> int:
