@@ -296,14 +296,17 @@ class Ranking:
         return blobs + splits + glued + broken + outvoted + 0.5 * repaired + 5 * truncated + 0.2 * untidy
 
     def _tidy(self, p: int) -> bool:
-        """Was paragraph p, with the break after it, written in the input as it is in the output?
-        (Not: doubled or non-breaking spaces, CRLF line ends, trailing blanks.)"""
+        """Was paragraph p written in the input as it is in the output, and
+        the break after it in plain newlines? (Not: doubled or non-breaking
+        spaces, trailing blanks, CRLF line ends.)"""
         doc = self.doc
         paragraphs, to_input, text = doc.norm.paragraphs, doc.norm.offsets.to_input, doc.norm.text
         if not doc.raw:
             return True
-        end = paragraphs[p + 1].start if p + 1 < len(paragraphs) else paragraphs[p].end
-        return doc.raw[to_input(paragraphs[p].start) : to_input(end)] == text[paragraphs[p].start : end]
+        start, end = paragraphs[p].start, paragraphs[p].end
+        after = to_input(paragraphs[p + 1].start) if p + 1 < len(paragraphs) else len(doc.raw)
+        return (doc.raw[to_input(start) : to_input(end)] == text[start:end]
+                and not doc.raw[to_input(end) : after].strip("\n"))
 
     def _embedded(self, lo: int, hi: int) -> int:
         """Pieces with letters beside ``lo..hi`` in its paragraph (0 when it spans paragraphs)."""

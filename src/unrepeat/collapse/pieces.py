@@ -59,6 +59,8 @@ MIN_CHAIN = 40
 #: far apart: an exact stretch has one every `WINDOW`; a changed letter or
 #: two breaks the grams over it, and the chain still goes on past it.
 _BRIDGE = 2 * GRAM + WINDOW
+#: Stretches on diagonals this close (letters inserted or dropped in one copy) form one chain.
+_SHIFT = 3
 #: Sampled grams occurring more often than this are paired only with their
 #: next occurrence (one sentence repeated 100,000 times stays linear).
 _ALL_PAIRS = 8
@@ -183,8 +185,8 @@ def anchor_pairs(hashes: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.
 
 def chains(stream: np.ndarray) -> list[tuple[int, int, int]]:
     """Repeated stretches ``(a0, a1, d)``: ``stream[a0:a1]`` repeats at ``a0 + d``
-    (exact at both ends, perhaps with a letter or two changed inside),
-    `MIN_CHAIN` characters or longer."""
+    (exact at both ends, perhaps with a letter or two changed inside), in
+    chains of `MIN_CHAIN` characters or longer."""
     hashes = gram_hashes(stream)
     if len(hashes) < 2:
         return []
@@ -198,16 +200,35 @@ def chains(stream: np.ndarray) -> list[tuple[int, int, int]]:
     firsts = np.concatenate(([0], breaks))
     lasts = np.concatenate((breaks - 1, [len(i) - 1]))
     n = len(stream)
-    out = []
+    found = []
     s = stream
     for a0, a1, dd in zip(i[firsts].tolist(), (i[lasts] + GRAM).tolist(), d[firsts].tolist()):
         while a0 > 0 and s[a0 - 1] == s[a0 - 1 + dd]:
             a0 -= 1
         while a1 + dd < n and s[a1] == s[a1 + dd]:
             a1 += 1
-        if a1 - a0 >= MIN_CHAIN:
-            out.append((a0, a1, dd))
-    return out
+        found.append((a0, a1, dd))
+    return _significant(found)
+
+
+def _significant(found: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """The stretches that belong to a chain of `MIN_CHAIN` characters or more:
+    stretches one after the other whose diagonals differ by a letter or two
+    (a stray accent or letter in one copy shifts the rest) are one chain."""
+    found.sort()
+    group_of: list[int] = []
+    size: list[int] = []
+    last: dict[int, tuple[int, int]] = {}  # diagonal -> (group, end of its last stretch)
+    for a0, a1, d in found:
+        near = [(abs(e - d), last[e][0]) for e in range(d - _SHIFT, d + _SHIFT + 1)
+                if e in last and last[e][1] >= a0 - _BRIDGE]
+        g = min(near)[1] if near else len(size)
+        if g == len(size):
+            size.append(0)
+        size[g] += a1 - a0
+        group_of.append(g)
+        last[d] = (g, a1)
+    return [chain for chain, g in zip(found, group_of) if size[g] >= MIN_CHAIN]
 
 
 def cuts(bounds: np.ndarray, found: list[tuple[int, int, int]]) -> np.ndarray:
