@@ -275,7 +275,7 @@ _LIST_ITEM = regex.compile(r"^(?:[-*•·]|\d{1,3}[.)])\s")
 #    text this misses ("do.Mortified as I was", "later.Ezra Acayan") keeps
 #    the input's own spelling: nothing is lost, and copies of it are still
 #    found glued (collapse compares glued text too).
-_GLUE = regex.compile(r"(?<=[\p{L}\p{N}][\p{Ll}\p{N}][.!?][\"”’]{0,3})(?=\p{Lu}(?:[\p{Ll}\s'’]|$))")
+_GLUE = regex.compile(r"(?<=[\p{L}\p{N}][\p{Ll}\p{N}][.!?][\"”’]{0,3})(?=\p{Lu}(?:[\p{Ll}\s'’\u200b\ufeff]|$))")
 _QUOTES = "\"”’"
 #: A word longer than this next to a stop is no word of a sentence.
 _MAX_WORD = 40
@@ -285,6 +285,8 @@ _PLAIN_LEFT = regex.compile(r"[A-Za-z]?[a-z]+|[0-9]+")
 _PLAIN_RIGHT = regex.compile(r"[A-Z][a-z]*")
 _CHAIN_BEFORE = frozenset("./\\@:#$~`")
 _CALL_AFTER = frozenset("([<{=`")
+_CHAIN_NEXT = regex.compile(r"[\p{Ll}\p{N}_]")
+_ZERO_WIDTH_TO_SPACE = str.maketrans(dict.fromkeys(_ZERO_WIDTH, " "))
 _PAIRS = {"'": "'", '"': '"', "(": ")", "[": "]", "<": ">", "‘": "’", "“": "”"}
 _OPENERS = frozenset(
     # English: articles, pronouns, prepositions, conjunctions, common openers
@@ -296,7 +298,7 @@ _OPENERS = frozenset(
     towards under unlike upon via within and but or so yet nor if when while although though because
     unless whether once where why how however therefore thus hence moreover furthermore meanwhile
     instead also still then now today yesterday tomorrow first second third next last later earlier
-    again indeed perhaps maybe yes not never always often even just only already soon rather
+    again indeed perhaps maybe yes not never always often sometimes even just only already soon rather
     overall besides nevertheless according is are was were be been do does did have has had can
     could will would shall should may might must let please thanks thank
     posted published updated written photo credit click subscribe advertisement
@@ -335,11 +337,20 @@ def _junction(text: str, at: int) -> tuple[bool | None, str, str]:
         return False, x, y
     if not _PLAIN_LEFT.fullmatch(x) or not _PLAIN_RIGHT.fullmatch(y):
         return False, x, y  # CamelCase, capitals, "_", letters and digits mixed
+    # The context is read as the next pass will see it: zero-width spaces will
+    # be spaces, and so will the character before a word that follows another
+    # candidate, which may be repaired ("Foo.Bar.Baz", 'said."Foo.Bar"').
     before = text[left.start() - 1] if left.start() else " "
-    after = text[right.end() : right.end() + 2] or " "
+    if before in _ZERO_WIDTH or _GLUE.match(text, left.start()):
+        before = " "
+    after = (text[right.end() : right.end() + 2] + "  ")[:2].translate(_ZERO_WIDTH_TO_SPACE)
     if before in _CHAIN_BEFORE or after[0] in _CALL_AFTER or _PAIRS.get(before) == after[0]:
         return False, x, y
-    if (after[0] in ".:" and after[1:].isalnum()) or after in ("->", "::"):
+    # A chain goes on with a lower-case part ("Foo.Bar.baz"): "Foo.Bar.Baz"
+    # goes on with another candidate, decided on its own.
+    if (after[0] == "." and _CHAIN_NEXT.match(after[1])) or (after[0] == ":" and after[1].isalnum()):
+        return False, x, y
+    if after in ("->", "::"):
         return False, x, y
     folded = y.casefold()
     if folded in _OPENERS or (len(folded) > 5 and folded.endswith("ly")):
@@ -438,6 +449,12 @@ class OffsetMap:
             self._raw.append((raw_start, raw_end, length, exact))
             self._length += length
 
+    def truncate(self, length: int) -> None:
+        """Forget the pieces from normalized offset ``length`` on (they start there)."""
+        k = bisect_right(self._norm, length - 1) if length else 0
+        del self._norm[k:], self._raw[k:]
+        self._length = length
+
     def to_input(self, pos: int) -> int:
         """The raw offset of normalized offset ``pos`` (``len(text)`` maps to the end)."""
         if pos >= self._length:
@@ -509,20 +526,28 @@ def _fix_line(line: str, config: Config, fixes: Counter[str]) -> tuple[str, bool
 
 def _fixed_lines(raw: str, start: int, end: int, config: Config, fixes: Counter[str]) -> Iterator[_Line]:
     """The line ``raw[start:end]`` after `_fix_line`: one line, or several where
-    ftfy decoded a separator ("&#10;", the mojibake of U+2028), so that the
-    next pass finds the same lines."""
+    ftfy decoded a separator ("&#10;", the mojibake of U+2028)."""
     text, changed = _fix_line(raw[start:end], config, fixes)
-    if not changed or _BREAK.search(text) is None:
+    return _split_fixed(raw, start, end, text, changed, config, fixes, 0)
+
+
+def _split_fixed(raw: str, start: int, end: int, text: str, changed: bool, config: Config,
+                 fixes: Counter[str], depth: int) -> Iterator[_Line]:
+    if not changed or depth > 8 or _BREAK.search(text) is None:
         yield _Line(start, end, text, changed)
         return
     to_raw = _LineMap(raw[start:end], text)
     pos = 0
-    for m in _BREAK.finditer(text):
-        yield _Line(start + to_raw(pos), start + to_raw(m.start()), text[pos : m.start()], True)
-        if m.group("para"):
-            yield _Line(start + to_raw(m.end()), start + to_raw(m.end()), "", True)
-        pos = m.end()
-    yield _Line(start + to_raw(pos), end, text[pos:], True)
+    for m in [*_BREAK.finditer(text), None]:
+        stop = len(text) if m is None else m.start()
+        # Each line is fixed again on its own, as the next pass will see it:
+        # ftfy reads a line start ("^Â ") and a whole line's encoding.
+        piece, _ = _fix_line(text[pos:stop], config, fixes)
+        piece_end = end if m is None else start + to_raw(stop)
+        yield from _split_fixed(raw, start + to_raw(pos), piece_end, piece, True, config, fixes, depth + 1)
+        if m is not None and m.group("para"):
+            yield _Line(piece_end, piece_end, "", True)
+        pos = stop if m is None else m.end()
 
 
 class _LineMap:
@@ -575,14 +600,16 @@ def _split_pre(block: list[_Line]) -> list[tuple[list[_Line], bool]]:
     """
     if len(block) < 2:
         return [(block, False)]
-    flags = [bool(_INDENTED.match(line.text) or _CODE_LINE.search(line.text) or _ALIGNED.search(line.text.strip()))
-             for line in block]
+    # Judged as the lines will be written (trailing blanks go), so that the
+    # next pass judges them alike.
+    texts = [line.text.rstrip(_BLANK_CHARS) for line in block]
+    flags = [bool(_INDENTED.match(t) or _CODE_LINE.search(t) or _ALIGNED.search(t.strip(_BLANK_CHARS))) for t in texts]
     if sum(flags) < 2:
         return [(block, False)]
-    indented = any(_INDENTED.match(line.text) for line in block[1:])
-    aligned = sum(1 for line in block if _ALIGNED.search(line.text.strip())) >= 2
-    code = sum(1 for line in block if _CODE_LINE.search(line.text)) * 5 >= len(block) * 3
-    prose = any(not f and len(line.text.split()) >= 12 for f, line in zip(flags, block))
+    indented = any(_INDENTED.match(t) for t in texts[1:])
+    aligned = sum(1 for t in texts if _ALIGNED.search(t.strip(_BLANK_CHARS))) >= 2
+    code = sum(1 for t in texts if _CODE_LINE.search(t)) * 5 >= len(block) * 3
+    prose = any(not f and len(t.split()) >= 12 for f, t in zip(flags, texts))
     if (indented or aligned or code) and not prose:
         return [(block, True)]
     out: list[tuple[list[_Line], bool]] = []
@@ -646,13 +673,37 @@ class _Builder:
         self.offsets.add(len(text), raw_start, raw_end, exact)
         self.length += len(text)
 
+    def add_changed(self, text: str, raw_start: int, raw_end: int) -> None:
+        """Add text that replaces ``raw[raw_start:raw_end]``: the common head and
+        tail map exactly, the changed middle linearly."""
+        to_raw = _LineMap(self.raw[raw_start:raw_end], text)
+        for a, b in ((0, to_raw.head), (to_raw.head, to_raw.middle_end), (to_raw.middle_end, len(text))):
+            self.add(text[a:b], raw_start + to_raw(a), raw_start + to_raw(b), a == to_raw.middle_end or b == to_raw.head)
+
+    def mark(self) -> tuple[int, int]:
+        return len(self.parts), self.length
+
+    def text_since(self, mark: tuple[int, int]) -> str:
+        return "".join(self.parts[mark[0] :])
+
+    def rewind(self, mark: tuple[int, int]) -> None:
+        """Drop what was added since `mark`."""
+        del self.parts[mark[0] :]
+        self.offsets.truncate(mark[1])
+        self.length = mark[1]
+
     def add_line(self, line: _Line, pre: bool, config: Config, fixes: Counter[str]) -> int:
         """Add one line with whitespace and glued sentences repaired; return the glue count."""
         glued = 0
         if pre:
-            text = line.text.rstrip()
-            pieces = [(text, 0, len(text), True)]
+            text = line.text.rstrip(_BLANK_CHARS)  # what `_is_blank` calls blank (not "\x1f")
             fixes["whitespace"] += len(text) != len(line.text)
+            if text != line.text:
+                stable = _stabilize(text, True, config, fixes, self.evidence)
+                if stable != text:
+                    self.add_changed(stable, line.raw_start, line.raw_end)
+                    return 0
+            pieces = [(text, 0, len(text), True)]
         else:
             pieces, spaces, glued = _edit_line(line.text, config.whitespace, config.glued_sentences, self.evidence)
             fixes["whitespace"] += spaces
@@ -716,6 +767,33 @@ def _edit_line(
     if pos < len(text):
         pieces.append((text[pos:], pos, len(text), True))
     return pieces, spaces, glued
+
+
+def _stabilize(text: str, pre: bool, config: Config, fixes: Counter[str], evidence: _Evidence) -> str:
+    """``text`` (a paragraph, or a line of a preformatted one) repaired again
+    until the next pass would leave it as it is.
+
+    ftfy and NFC ran on each raw line; the whitespace, glue and reflow
+    repairs after them can make new damage visible: "Ã" and a space once
+    U+2003 is a space ("Ã " is the mojibake of "à"), "Â“" at the start of a
+    line once its NBSP is gone, a line that encodes as Windows-1252 once an
+    ideographic space is gone, two Hangul jamo that compose once joined. A
+    separator that ftfy decodes here (none did on the raw lines) becomes a
+    space.
+    """
+    for _ in range(4):
+        fixed, changed = _fix_line(text, config, fixes)
+        if not changed:
+            break
+        fixed = _BREAK.sub(" ", fixed)
+        if pre:
+            text = fixed.rstrip(_BLANK_CHARS)
+            continue
+        pieces, spaces, glued = _edit_line(fixed, config.whitespace, config.glued_sentences, evidence)
+        fixes["whitespace"] += spaces
+        fixes["glued_sentences"] += glued
+        text = "".join(piece[0] for piece in pieces)
+    return text
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -809,6 +887,7 @@ def normalize(raw: str, config: Config | None = None) -> Normalized:
                 if raw[prev_end : group[0].raw_start] not in ("\n\n", "\r\n\r\n"):
                     fixes["whitespace"] += 1
             start = out.length
+            mark = out.mark()
             repairs = len(group) - 1 if not pre else 0
             for i, line in enumerate(group):
                 if i:
@@ -818,6 +897,14 @@ def normalize(raw: str, config: Config | None = None) -> Normalized:
                         left = out.parts[-1] if out.parts else ""
                         out.add(_join_char(left, line.text.strip()), group[i - 1].raw_end, line.raw_start, False)
                 repairs += out.add_line(line, pre, config, fixes) + line.changed
+            if not pre:
+                text = out.text_since(mark)
+                if text != group[0].text or len(group) > 1:
+                    stable = _stabilize(text, False, config, fixes, out.evidence)
+                    if stable != text:
+                        out.rewind(mark)
+                        out.add_changed(stable, group[0].raw_start, group[-1].raw_end)
+                        repairs += 1
             truncated = not pre and _TRUNCATED.search(group[-1].text.rstrip(_BLANK_CHARS)[-40:]) is not None
             paragraphs.append(Paragraph(start, out.length, pre, repairs + truncated, truncated))
             prev_end = group[-1].raw_end

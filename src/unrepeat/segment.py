@@ -64,20 +64,22 @@ class Sentence:
 def _is_abbreviation(head: str) -> bool:
     """Does ``head`` (the text before a stop, and the stop) end with an abbreviation?
 
-    Dotted words are abbreviations when every part is one or two letters
-    (U.S., e.g., a.m., Ph.D.), not when a part is a longer word: a dotted
-    name (numbers.Real, example.com) is a word, and a stop after it may end
-    a sentence.
+    Dotted words are abbreviations when they end with two or more parts of
+    one or two letters (U.S., e.g., a.m., Ph.D., and "input.L.E.A.N." glued
+    to a word before it); a dotted name (numbers.Real, example.com, Node.js)
+    is a word, and a stop after it may end a sentence.
 
-    >>> [_is_abbreviation(w) for w in ("the U.S.", "e.g.", "Ph.D.", "see example.com.", "Dr.", "I.")]
-    [True, True, True, False, True, True]
+    >>> [_is_abbreviation(w) for w in ("the U.S.", "e.g.", "Ph.D.", "see example.com.", "Node.js.", "Dr.", "I.")]
+    [True, True, True, False, False, True, True]
     """
     m = _WORD_BEFORE.search(head[-_WINDOW:])
     if not m:
         return False
     word = m.group(1).strip(".")
     if "." in word:
-        return all(len(part) <= 2 for part in word.split("."))
+        parts = word.split(".")
+        short = next((i for i, part in enumerate(reversed(parts)) if len(part) > 2), len(parts))
+        return short >= 2
     return (len(word) == 1 and word.isupper()) or word.casefold() in _ABBREVIATIONS
 
 
