@@ -18,7 +18,7 @@ from unrepeat.normalize import (
     matching_key,
     normalize,
 )
-from unrepeat.segment import sentence_spans, sentences
+from unrepeat.segment import sentences
 
 
 def paragraphs(text: str) -> list[str]:

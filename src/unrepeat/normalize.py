@@ -35,7 +35,8 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
+from itertools import pairwise
+from typing import Any, Literal, NamedTuple
 
 import ftfy
 import ftfy.badness
@@ -67,9 +68,10 @@ def matching_key(text: str) -> str:
 # against `unicodedata` over every code point.
 _NON_STARTER = r"\P{ccc=0}\u0f73\u0f75\u0f81\uff9e\uff9f"
 _LONG_MARK_RUN = regex.compile(rf"[{_NON_STARTER}]{{64,}}")
+_Form = Literal["NFC", "NFD", "NFKC", "NFKD"]
 
 
-def _unicode_normalize(form: str, text: str) -> str:
+def _unicode_normalize(form: _Form, text: str) -> str:
     """`unicodedata.normalize`, in linear time.
 
     CPython puts combining marks in canonical order with an insertion sort,
@@ -85,7 +87,8 @@ def _unicode_normalize(form: str, text: str) -> str:
     """
     if not _LONG_MARK_RUN.search(text):
         return unicodedata.normalize(form, text)
-    decomposed = "".join(_decompose(c, "NFKD" if form.startswith("NFK") else "NFD") for c in text)
+    decompose: _Form = "NFKD" if form in ("NFKC", "NFKD") else "NFD"
+    decomposed = "".join(_decompose(c, decompose) for c in text)
     out: list[str] = []
     run: list[str] = []
     for c in decomposed:
@@ -101,7 +104,7 @@ def _unicode_normalize(form: str, text: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _decompose(char: str, form: str) -> str:
+def _decompose(char: str, form: _Form) -> str:
     return unicodedata.normalize(form, char)
 
 
@@ -166,14 +169,14 @@ def _escape_set(chars: set[str]) -> str:
     return "".join(re.escape(c) for c in sorted(chars))
 
 
-def _branch_kernel(items: list[tuple[object, object]], flags: int) -> list[_Char] | None:
+def _branch_kernel(items: list[tuple[Any, Any]], flags: int) -> list[_Char] | None:
     """The kernel of one alternative: its most telling one or two adjacent characters."""
     runs: list[list[_Char]] = [[]]
     for op, arg in items:
         if op is _sre.AT:  # an anchor takes no character: the neighbours stay adjacent
             continue
-        if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and arg[0] == arg[1] == 1 and len(arg[2]) == 1:  # type: ignore[index]
-            op, arg = list(arg[2])[0]  # type: ignore[index]
+        if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and arg[0] == arg[1] == 1 and len(arg[2]) == 1:
+            op, arg = next(iter(arg[2]))
         char = _char_class(op, arg, flags)
         if char is None:
             runs.append([])
@@ -193,22 +196,22 @@ def _branch_kernel(items: list[tuple[object, object]], flags: int) -> list[_Char
     return None if best is None else best[1]
 
 
-def _char_class(op: object, arg: object, flags: int) -> _Char | None:
+def _char_class(op: Any, arg: Any, flags: int) -> _Char | None:
     """One character of a parsed pattern as a pattern, with the characters it
     matches when they are few and none is ASCII (else an empty set); None if
     it is not exactly one character."""
     none: frozenset[str] = frozenset()
     if op is _sre.LITERAL:
-        narrow = arg >= 0x80 and not flags & re.IGNORECASE  # type: ignore[operator]
-        return re.escape(chr(arg)), frozenset(chr(arg)) if narrow else none  # type: ignore[call-overload]
+        narrow = arg >= 0x80 and not flags & re.IGNORECASE
+        return re.escape(chr(arg)), frozenset(chr(arg)) if narrow else none
     if op is _sre.NOT_LITERAL:
-        return f"[^{re.escape(chr(arg))}]", none  # type: ignore[call-overload]
+        return f"[^{re.escape(chr(arg))}]", none
     if op is _sre.ANY:
         return ("(?s:.)" if flags & re.DOTALL else "[^\n]"), none
     if op is not _sre.IN:
         return None
     parts, chars, narrow = [], set(), not flags & re.IGNORECASE
-    for item, value in arg:  # type: ignore[attr-defined]
+    for item, value in arg:
         if item is _sre.NEGATE:
             parts.append("^")
             narrow = False
@@ -386,10 +389,10 @@ def _junction(text: str, at: int) -> tuple[bool | None, str, str]:
 def _glued(text: str, at: int, evidence: _Evidence) -> bool:
     """Is the `_GLUE` candidate at ``at`` a glued sentence end (rather than a name)?
 
-    >>> def glued(t, ev=()): return _glued(t.replace("|", ""), t.index("|"), _Evidence(ev))
+    >>> def glued(t, doc=""): return _glued(t.replace("|", ""), t.index("|"), _Evidence([_Line(0, 0, doc, False)]))
     >>> glued("dad.|The average"), glued("an instance of numbers.|Real is required")
     (True, False)
-    >>> glued("by dad.|Mortified"), glued("by dad.|Mortified", [("dad", "Mortified")])
+    >>> glued("by dad.|Mortified"), glued("by dad.|Mortified", "I asked dad. Mortified, I left.")
     (False, True)
     """
     verdict, x, y = _junction(text, at)
@@ -411,15 +414,13 @@ class _Evidence:
     (`normalize` is a fixed point).
 
     >>> lines = [_Line(0, 0, t, False) for t in ("I asked dad. He left.", "Mortified, I stayed.")]
-    >>> ("dad", "Mortified") in _Evidence(lines=lines), ("Mortified", "dad") in _Evidence(lines=lines)
+    >>> ("dad", "Mortified") in _Evidence(lines), ("Mortified", "dad") in _Evidence(lines)
     (True, False)
     """
 
-    def __init__(self, pairs: object = None, lines: list[_Line] | None = None) -> None:
+    def __init__(self, lines: list[_Line]) -> None:
+        self._lines = lines
         self._breaks: tuple[set[str], set[str]] | None = None
-        if pairs is not None:
-            self._breaks = ({a for a, _ in pairs}, {b for _, b in pairs})  # type: ignore[attr-defined]
-        self._lines = lines or []
 
     def __contains__(self, pair: tuple[str, str]) -> bool:
         if self._breaks is None:
@@ -744,7 +745,7 @@ class _Builder:
                 # An unchanged piece is cut where the changed middle starts and
                 # ends, so that its parts in the head and tail map exactly.
                 cuts = sorted({start, end} | {c for c in (to_raw.head, to_raw.middle_end) if start < c < end})
-                for a, b in zip(cuts, cuts[1:]):
+                for a, b in pairwise(cuts):
                     self.add(text[a - start : b - start], line.raw_start + to_raw(a), line.raw_start + to_raw(b),
                              to_raw.exact(a, b))
         else:
@@ -776,7 +777,7 @@ def _edit_line(
     >>> _edit_line("the U.S. e.g.The 3.14 example.com Node.JS numbers.Real os.PathLike Foo.Bar()", True, True)[2]
     0
     """
-    evidence = evidence if evidence is not None else _Evidence(())
+    evidence = evidence if evidence is not None else _Evidence([])
     pieces: list[tuple[str, int, int, bool]] = []
     spaces = glued = pos = 0
     for m in _EDIT.finditer(text):
@@ -896,7 +897,7 @@ def normalize(raw: str, config: Config | None = None) -> Normalized:
     if not blocks[-1]:
         blocks.pop()
 
-    out = _Builder(raw, _Evidence(lines=lines))
+    out = _Builder(raw, _Evidence(lines))
     paragraphs: list[Paragraph] = []
     prev_end = 0
     for part, pre in (piece for block in blocks for piece in _split_pre(block)):
