@@ -180,7 +180,7 @@ class Ranking:
                 continue
             if doc.natural_join(i) and not self.blob[pieces[i].para]:
                 self.joined.add(pair)
-            if pieces[i].unit == pieces[i + 1].unit:
+            if pieces[i].unit == pieces[i + 1].unit and doc.spaced_join(i):
                 self.one_sentence.add(pair)
             if doc.natural_join(i) or pieces[i].para != pieces[i + 1].para and self._heading_or_stop(i):
                 self.bounded.add(pair)
@@ -204,9 +204,10 @@ class Ranking:
 
     def _blob(self, p: int, members: dict[int, list[int]], region_of: list[int]) -> int:
         """How much paragraph p glues together what another copy holds as
-        separate paragraphs: the paragraphs beyond `BLOB_PARAGRAPHS` that its
-        pieces take up in the copy that spreads them most, and its sentences
-        beyond `BLOB_SENTENCES`."""
+        separate paragraphs: the paragraphs of several sentences beyond
+        `BLOB_PARAGRAPHS` that its pieces take up in the copy that spreads them
+        most (a copy with a sentence per line spreads any paragraph), and its
+        sentences beyond `BLOB_SENTENCES`."""
         pieces, atom = self.doc.pieces, self.atom
         if self.doc.norm.paragraphs[p].pre:  # a code block or a table is one paragraph by nature
             return 0
@@ -216,7 +217,7 @@ class Ranking:
         for k in own:
             if atom[k] >= 0:
                 for m in members[atom[k]]:
-                    if region_of[m] != region_of[k]:
+                    if region_of[m] != region_of[k] and not self._single(m):
                         spread[region_of[m]].add(pieces[m].para)
         most = max((len(paras) for paras in spread.values()), default=0)
         return max(0, most - BLOB_PARAGRAPHS) + max(0, units - BLOB_SENTENCES)

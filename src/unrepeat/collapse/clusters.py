@@ -111,16 +111,22 @@ class Document:
                 for i in members:
                     cid[i] = -1 - i
 
-    def natural_join(self, i: int) -> bool:
-        """Do pieces i and i + 1 follow each other in one paragraph the way
-        sentences do: a stop (or a colon) and then a space in the raw input?
-        Not: "fileLists", "file.Lists" (repaired), "Raising Seedlings Before"."""
+    def spaced_join(self, i: int) -> bool:
+        """Are pieces i and i + 1 in one paragraph with a space between them in
+        the raw input (not glued: "fileLists", "file.Lists", "彩衣玉峰")?"""
         a, b = self.pieces[i], self.pieces[i + 1]
         if a.para != b.para:
             return False
         text, to_input = self.norm.text, self.norm.offsets.to_input
         gap = self.raw[to_input(a.end) : to_input(b.start)] if self.raw else text[a.end : b.start]
-        return bool(gap) and not gap.strip() and text[a.start : a.end].rstrip(_CLOSERS).endswith(_STOPS)
+        return bool(gap) and not gap.strip()
+
+    def natural_join(self, i: int) -> bool:
+        """Do pieces i and i + 1 follow each other in one paragraph the way
+        sentences do: a stop (or a colon) and then a space in the raw input?
+        Not: "fileLists", "file.Lists" (repaired), "Raising Seedlings Before"."""
+        p = self.pieces[i]
+        return self.spaced_join(i) and self.norm.text[p.start : p.end].rstrip(_CLOSERS).endswith(_STOPS)
 
     def is_unique(self, i: int) -> bool:
         """Does piece i have letters, and no other piece the same ones?"""
