@@ -106,7 +106,8 @@ def finish(analysis: Analysis, corpus: dict[int, CorpusCopy] | None = None,
             corpus[i] = copy._replace(similarity=min(copy.similarity, d.similarity))
             del decisions[i]
     removed = set(decisions) | set(corpus)
-    removals = tuple(records(norm, cut, spans(norm, cut, analysis.para_pieces(), removed), decisions, corpus))
+    removals = tuple(records(norm, cut, spans(norm, cut, analysis.para_pieces(), removed), decisions, corpus,
+                             analysis.config.similarity))
     out = apply_removals(norm.text, removals)
     stats = {"input_chars": analysis.input_chars, "paragraphs": len(norm.paragraphs),
              "sentences": len({p.unit for p in cut})}

@@ -167,6 +167,9 @@ class Ranking:
             if a >= 0:
                 self.atom_len[a] = max(self.atom_len[a], pieces[i].s1 - pieces[i].s0)
                 members[a].append(i)
+        self._tidied: dict[int, bool] = {}
+        self.single = [not members_ or pieces[members_[0]].unit == pieces[members_[-1]].unit
+                       for members_ in doc.para_pieces]
         self.blob = [self._blob(p, members, region_of) for p in range(len(doc.para_pieces))]
         # Evidence, from every copy, about how two atoms follow each other:
         # run on in a paragraph as sentences do (a stop and a space), inside one
@@ -214,11 +217,11 @@ class Ranking:
         own = self.doc.para_pieces[p]
         units = len({pieces[k].unit for k in own})
         spread: dict[int, set[int]] = defaultdict(set)
-        for k in own:
-            if atom[k] >= 0:
-                for m in members[atom[k]]:
-                    if region_of[m] != region_of[k] and not self._single(m):
-                        spread[region_of[m]].add(pieces[m].para)
+        mine = region_of[own[0]]
+        for a in {atom[k] for k in own if atom[k] >= 0}:
+            for m in members[a]:
+                if region_of[m] != mine and not self.single[pieces[m].para]:
+                    spread[region_of[m]].add(pieces[m].para)
         most = max((len(paras) for paras in spread.values()), default=0)
         return max(0, most - BLOB_PARAGRAPHS) + max(0, units - BLOB_SENTENCES)
 
@@ -260,9 +263,7 @@ class Ranking:
 
     def _single(self, k: int) -> bool:
         """Is piece k's paragraph one sentence?"""
-        doc = self.doc
-        members = doc.para_pieces[doc.pieces[k].para]
-        return doc.pieces[members[0]].unit == doc.pieces[members[-1]].unit
+        return self.single[self.doc.pieces[k].para]
 
     def _penalty(self, lo: int, hi: int) -> float:
         """The flaws of form of the copy ``lo..hi`` (see the class docstring)."""
@@ -297,6 +298,11 @@ class Ranking:
         return blobs + splits + glued + broken + outvoted + 0.5 * repaired + 5 * truncated + 0.2 * untidy
 
     def _tidy(self, p: int) -> bool:
+        if p not in self._tidied:
+            self._tidied[p] = self._is_tidy(p)
+        return self._tidied[p]
+
+    def _is_tidy(self, p: int) -> bool:
         """Was paragraph p written in the input as it is in the output, and
         the break after it in plain newlines? (Not: doubled or non-breaking
         spaces, trailing blanks, CRLF line ends.)"""

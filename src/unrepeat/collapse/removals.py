@@ -166,18 +166,18 @@ def _add_para(out: list[Span], pieces: list[Piece], members: list[int], removed:
 
 
 def records(norm: Normalized, pieces: list[Piece], spans_: list[Span], decisions: dict[int, Decision],
-            corpus: dict[int, CorpusCopy] | None = None) -> list[Removal]:
+            corpus: dict[int, CorpusCopy] | None = None, least: float = 0.0) -> list[Removal]:
     """One `Removal` per stretch of adjacent spans with one reason and rule whose
     kept copies stand together in the same order: the same kept piece again
-    (a sentence said three times) or the next kept piece each time."""
+    (a sentence said three times) or the next kept piece each time, as long
+    as the whole stretch is as similar to its kept copy as ``least`` (each of
+    its pieces is; the stretch goes piece by piece where the whole is not)."""
     text, offsets = norm.text, norm.offsets
     corpus = corpus or {}
     out: list[Removal] = []
     group: list[Span] = []
 
-    def flush() -> None:
-        if not group:
-            return
+    def record(group: list[Span]) -> Removal | None:
         start, end = group[0].start, group[-1].end
         first = group[0].piece
         if first in corpus:
@@ -189,10 +189,24 @@ def records(norm: Normalized, pieces: list[Piece], spans_: list[Span], decisions
             kept = [decisions[s.piece].kept for s in group]
             kept_doc, kept_start, kept_end = None, pieces[min(kept)].start, pieces[max(kept)].end
             sim = similarity(text[start:end], text[kept_start:kept_end], repeats=True)
+            if sim < least and len({s.piece for s in group}) > 1:
+                return None
             reason, rule = d.reason, d.rule
-        out.append(Removal(reason=reason, start=start, end=end, input_start=offsets.to_input(start),
-                           input_end=offsets.to_input(end), text=text[start:end], kept_start=kept_start,
-                           kept_end=kept_end, similarity=sim, kept_doc=kept_doc, rule=rule))
+        return Removal(reason=reason, start=start, end=end, input_start=offsets.to_input(start),
+                       input_end=offsets.to_input(end), text=text[start:end], kept_start=kept_start,
+                       kept_end=kept_end, similarity=sim, kept_doc=kept_doc, rule=rule)
+
+    def flush() -> None:
+        if not group:
+            return
+        whole = record(group)
+        if whole is not None:
+            out.append(whole)
+        else:
+            by_piece: dict[int, list[Span]] = {}
+            for s in group:
+                by_piece.setdefault(s.piece, []).append(s)
+            out.extend(r for part in by_piece.values() if (r := record(part)) is not None)
         group.clear()
 
     mode: list[str | None] = [None]  # how the kept pieces of the group follow each other: "same" or "next"
