@@ -781,7 +781,9 @@ def _edit_line(
 
     >>> pieces, spaces, glued = _edit_line(' reported.A  large. He said."Currently, yes.', True, True)
     >>> "".join(p[0] for p in pieces)
-    'reported. A large. He said." Currently, yes.'
+    'reported. A large. He said. "Currently, yes.'
+    >>> "".join(p[0] for p in _edit_line('"We wait."Currently, yes.', True, True)[0])
+    '"We wait." Currently, yes.'
     >>> spaces, glued
     (2, 2)
     >>> _edit_line("the U.S. e.g.The 3.14 example.com Node.JS numbers.Real os.PathLike Foo.Bar()", True, True)[2]
@@ -790,23 +792,32 @@ def _edit_line(
     evidence = evidence if evidence is not None else _Evidence([])
     pieces: list[tuple[str, int, int, bool]] = []
     spaces = glued = pos = 0
+    quotes, counted = 0, 0  # straight double quotes before `counted`
     for m in _EDIT.finditer(text):
+        start, end = m.start(), m.end()
         if m.group("ws") is not None:
             if not whitespace:
                 continue
-            new = "" if m.start() == 0 or m.end() == len(text) else " "
+            new = "" if start == 0 or end == len(text) else " "
             if m.group() == new:
                 continue
             spaces += 1
         else:
-            if not glue or not _glued(text, m.start(), evidence):
+            if not glue or not _glued(text, start, evidence):
                 continue
             new = " "
             glued += 1
-        if pos < m.start():
-            pieces.append((text[pos : m.start()], pos, m.start(), True))
-        pieces.append((new, m.start(), m.end(), False))
-        pos = m.end()
+            if text[start - 1] == '"':
+                # A straight quote after the stop opens the next sentence unless
+                # one is open before it: 'said."Currently' -> 'said. "Currently'.
+                quotes += text.count('"', counted, start - 1)
+                counted = start - 1
+                if quotes % 2 == 0:
+                    start = end = start - 1
+        if pos < start:
+            pieces.append((text[pos:start], pos, start, True))
+        pieces.append((new, start, end, False))
+        pos = end
     if pos < len(text):
         pieces.append((text[pos:], pos, len(text), True))
     return pieces, spaces, glued
