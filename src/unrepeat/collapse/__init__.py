@@ -76,7 +76,7 @@ class Analysis:
 
 def decide(doc: Document) -> dict[int, Decision]:
     """The within-document decisions: passages, the choice, the finishing passes."""
-    found: list[Passage] = [p for p in (classify(doc, run) for run in find_runs(doc)) if p is not None]
+    found: list[Passage] = [p for run in find_runs(doc) for p in classify(doc, run)]
     decisions = choose(doc, found)
     keep_teasers_and_code_whole(doc, decisions)
     collapse_new_stutters(doc, decisions)

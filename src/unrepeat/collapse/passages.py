@@ -71,11 +71,12 @@ def passage_rule(matched: int, exact: int, words: int, long_exact: bool, config:
     return None
 
 
-def classify(doc: Document, run: Run) -> Passage | None:
-    """The passage a run is, or None when it stays (too small, code, or content)."""
-    config, pieces, paragraphs = doc.config, doc.pieces, doc.norm.paragraphs
+def classify(doc: Document, run: Run) -> list[Passage]:
+    """The passages a run holds: itself, the long sentences it matches one by
+    one, or none when it stays (too small, code, or content)."""
+    config, pieces = doc.config, doc.pieces
     if run.stutter:
-        return Passage(run.matches, Reason.STUTTERED_LINE, Rule.STUTTER)
+        return [Passage(run.matches, Reason.STUTTERED_LINE, Rule.STUTTER)]
     prose = [m for m in run.matches if _prose(doc, m.a, m.b)]
     strong = [m for m in prose if m.kind is Kind.STRONG]
     words = sum(pieces[m.a].words for m in prose)
@@ -83,17 +84,20 @@ def classify(doc: Document, run: Run) -> Passage | None:
     # near-duplicates that merely look alike (list lines) are distinct items,
     # and so is a sentence quoted inside a longer one ("[Read: X]" and "X").
     exact = [m for m in strong if pieces[m.a].key == pieces[m.b].key and doc.whole[m.a] and doc.whole[m.b]]
-    rule = passage_rule(len(prose), len(strong), words, any(is_long(pieces[m.a].key, config) for m in exact), config)
+    # Matches of one sentence only ("I would prefer not to." said four times,
+    # with other lines between) make no run of it.
+    distinct = len({doc.cid[m.a] for m in strong})
+    rule = passage_rule(len(prose), min(len(strong), distinct), words,
+                        any(is_long(pieces[m.a].key, config) for m in exact), config)
     if rule is Rule.RUN:
-        passage = Passage(run.matches, Reason.REPEATED_PASSAGE, rule)
+        found = [Passage(run.matches, Reason.REPEATED_PASSAGE, rule)]
     elif rule is Rule.LONG_SENTENCE:
-        reason = Reason.REPEATED_PASSAGE if len(prose) > 1 else Reason.REPEATED_SENTENCE
-        passage = Passage(tuple(prose), reason, rule)
+        found = [Passage((m,), Reason.REPEATED_SENTENCE, rule) for m in exact if is_long(pieces[m.a].key, config)]
     elif config.collapse_short and exact:
-        return Passage(tuple(strong), Reason.SHORT_REPEAT, Rule.SHORT)
+        return [Passage(tuple(strong), Reason.SHORT_REPEAT, Rule.SHORT)]
     else:
-        return None
-    return None if is_content(doc, passage) else passage
+        return []
+    return [p for p in found if not is_content(doc, p)]
 
 
 def _prose(doc: Document, a: int, b: int) -> bool:
