@@ -9,7 +9,7 @@ unless ``Config.collapse_short``.
 
 A passage is **content** (it stays at every occurrence) when each occurrence
 lies inside one paragraph that also holds words of its own (at least
-`OWN_WORDS` in pieces that occur nowhere else), the two are not next to each
+`OWN_WORDS` in pieces the other occurrence's paragraph lacks), the two are not next to each
 other, and no occurrence is a teaser cut short: the shared opening of
 glossary entries, a templated first sentence in API documentation, a phrase a
 writer repeats. Runs are maximal, so an occurrence inside a larger repeated
@@ -125,12 +125,17 @@ def is_content(doc: Document, passage: Passage) -> bool:
     a_lo, a_hi, b_lo, b_hi = strong[0][0], strong[-1][0], strong[0][1], strong[-1][1]
     if a_hi + 1 >= b_lo:
         return False
+    paras = pieces[a_lo].para, pieces[b_lo].para
     for side, (lo, hi) in enumerate(((a_lo, a_hi), (b_lo, b_hi))):
-        para = pieces[lo].para
+        para = paras[side]
         if pieces[hi].para != para or paragraphs[para].truncated or paragraphs[para].pre:
             return False
         copied = {m[side] for m in strong}
-        own = sum(pieces[k].words for k in doc.para_pieces[para] if k not in copied and doc.is_unique(k))
+        # Text of its own: pieces the other occurrence's paragraph does not hold
+        # (they may stand elsewhere: a doubled glossary holds each entry twice).
+        theirs = {doc.cid[k] for k in doc.para_pieces[paras[1 - side]]}
+        own = sum(pieces[k].words for k in doc.para_pieces[para]
+                  if k not in copied and pieces[k].s1 > pieces[k].s0 and doc.cid[k] not in theirs)
         if own < OWN_WORDS:
             return False
     return True
