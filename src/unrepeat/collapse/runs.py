@@ -134,14 +134,22 @@ def extend(doc: Document, i: int, j: int, visited: set[tuple[int, int]] | frozen
                 start = y + 1
         matches.append(found)
         a, b = found.a, found.b
-    # Pieces edited in place before the first match.
+    # Pieces right before the first match, copied or edited in place: where a
+    # sentence occurs too often to pair every occurrence with every other, a
+    # run may start after its true beginning.
     a, b = i, j
     last_a = matches[-1].a
-    head = []
-    while (a > 0 and b - 1 > last_a and len(head) < doc.config.max_gap and cid[a - 1] != cid[b - 1]
-           and doc.edited(a - 1, b - 1)):
+    head: list[Match] = []
+    edits = 0
+    while a > 0 and b - 1 > last_a and (a - 1, b - 1) not in visited:
+        if cid[a - 1] == cid[b - 1] and cid[a - 1] >= 0:
+            kind = Kind.STRONG
+        elif edits < doc.config.max_gap and doc.edited(a - 1, b - 1):
+            kind, edits = Kind.EDITED, edits + 1
+        else:
+            break
         a, b = a - 1, b - 1
-        head.append(Match(a, b, Kind.EDITED))
+        head.append(Match(a, b, kind))
     return head[::-1] + matches
 
 
