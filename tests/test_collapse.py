@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from conftest import make_article, make_sentence
 from unrepeat import Config, Reason, apply_removals, clean
+from unrepeat.report import Rule
 from unrepeat.normalize import matching_key
 from unrepeat.segment import sentences
 
@@ -60,7 +61,15 @@ def test_seed_document_removals():
     glued = [x for x in r.removals if x.end > start and x.start < end]
     assert sum(min(x.end, end) - max(x.start, start) for x in glued) == end - start
     assert all(x.kept_start > r.normalized.index("13:30") for x in glued)
-    assert {x.reason for x in r.removals} == {Reason.REPEATED_PASSAGE}
+    # The first title line goes with the glued copy it heads; the second, the
+    # same line again, as a long sentence of its own; both name the title kept
+    # above "13:30". The glued body goes in two records: the kept copy has a
+    # paragraph of its own in between.
+    assert [(x.reason, x.rule) for x in r.removals] == [
+        (Reason.REPEATED_PASSAGE, Rule.RUN), (Reason.REPEATED_SENTENCE, Rule.LONG_SENTENCE),
+        (Reason.REPEATED_PASSAGE, Rule.RUN), (Reason.REPEATED_PASSAGE, Rule.RUN)]
+    title = r.text.split("\n\n")[1]
+    assert [r.normalized[x.kept_start : x.kept_end] for x in r.removals[:2]] == [title, title]
 
 
 def test_doubled_article_keeps_one_copy(rng):

@@ -412,3 +412,17 @@ def test_a_file_that_is_not_parquet_is_an_input_error(tmp_path):
     (tmp_path / "a.parquet").write_bytes(b"PAR1 but no more")
     with pytest.raises(InputError, match=r"a\.parquet: not a Parquet file: "):
         list(read_parquet(source(tmp_path / "a.parquet")))
+
+
+def test_a_device_as_output_is_written_to_not_replaced(tmp_path):
+    """`-o /dev/null` discards the output; renaming a file over it would replace the device."""
+    import stat as stat_
+
+    from unrepeat.io import AtomicFile
+
+    before = os.stat("/dev/null")
+    assert stat_.S_ISCHR(before.st_mode)
+    with AtomicFile(Path("/dev/null")) as out:
+        out.write(b"gone\n")
+    after = os.stat("/dev/null")
+    assert stat_.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev

@@ -333,7 +333,9 @@ def test_fixed_point_cases(raw, config):
     ("raw", "fixed"),
     [
         ("it was reported.A large-scale study", "it was reported. A large-scale study"),
-        ('as he said."Currently, yes', 'as he said." Currently, yes'),
+        ('as he said."Currently, yes', 'as he said. "Currently, yes'),  # the quote opens what follows
+        ('"Stay," he said."Currently, yes', '"Stay," he said. "Currently, yes'),
+        ('"We wait."Currently, yes', '"We wait." Currently, yes'),  # a quote is open: this one closes it
         ("it is costly for mom and dad.The average cost", "it is costly for mom and dad. The average cost"),
         ("see it on our forum.Posted by admin", "see it on our forum. Posted by admin"),
         ("it was the phenomenon.\u201dThere was", "it was the phenomenon.\u201d There was"),

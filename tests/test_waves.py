@@ -68,7 +68,7 @@ DOCS = sketches(crawl(7, 60))
 def test_the_crawl_has_what_the_waves_must_get_right():
     cleaner = CorpusCleaner(CONFIG)
     verdicts = [cleaner.decide(s, name) for name, s in DOCS]
-    similarities = [sim for v in verdicts for *_, sim in v.removed.values()]
+    similarities = [sim for v in verdicts for *_, sim, _rule in v.removed.values()]
     assert sum(1 for v in verdicts if v.removed) >= 20  # passages removed
     assert any(sim < 1 for sim in similarities)  # edited copies among them
     assert any(v.duplicate_of for v in verdicts)  # whole duplicates

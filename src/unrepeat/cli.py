@@ -57,6 +57,7 @@ from .io import (
 )
 from .records import text_of
 from .report import CleanResult, Removal, Summary, apply_removals, sha256, utf8_len
+from .verify import VerifyError, check_report
 
 _DEFAULT = Config()
 _FORMATS = ("auto", *(f.value for f in Format))
@@ -931,21 +932,10 @@ def _same_json(a: object, b: object) -> bool:
 
 def _replay(text: str, report: Mapping[str, object]) -> str:
     """The output the report promises for ``text``; `_Mismatch` says what differs."""
-    if "config" not in report:
-        raise _Mismatch("the report records no config")
     try:
-        config = Config.from_dict(report["config"])  # type: ignore[arg-type]
-    except (TypeError, ValueError) as exc:
-        raise _Mismatch(f"the report's config is invalid: {exc}") from None
-    normalized = clean(text, config).normalized
-    digest = sha256(normalized)
-    if digest != report.get("normalized_sha256"):
-        raise _Mismatch(f"the normalized text has sha256 {digest}, the report records {report.get('normalized_sha256')}")
-    try:
-        removals = [Removal.from_dict(r) for r in report.get("removals", [])]  # type: ignore[attr-defined]
-        return apply_removals(normalized, removals)  # checks each removal's text against its span
-    except (KeyError, TypeError, ValueError) as exc:
-        raise _Mismatch(f"the removals do not replay: {exc}") from None
+        return check_report(text, report)
+    except VerifyError as exc:
+        raise _Mismatch(str(exc)) from None
 
 
 def _first_difference(a: Sequence[object], b: Sequence[object]) -> int:

@@ -38,11 +38,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .collapse import Analysis, Decision, analyze, finish
+from .collapse import Analysis, CorpusCopy, analyze, finish, is_long, passage_rule
 from .config import Config
 from .fingerprint import simhash_many
 from .io import create_temp
-from .report import CleanResult, Reason
+from .report import CleanResult, Rule
 
 #: The largest simhash distance at which a sentence standing where a kept
 #: sentence stands, beside matched ones, is an edited copy of it. One changed
@@ -88,7 +88,7 @@ class Verdict(NamedTuple):
     go (position -> the document and span of the kept copy, and similarity)
     and the document it duplicates, if it has nothing of its own."""
 
-    removed: dict[int, tuple[str, int, int, float]]
+    removed: dict[int, tuple[str, int, int, float, Rule]]
     duplicate_of: str | None = None
 
 
@@ -107,29 +107,25 @@ class Prepared:
     fingerprints: np.ndarray
 
     def sketch(self) -> Sketch:
-        units = [self.analysis.units[i] for i in self.kept]
+        units = [self.analysis.pieces[i] for i in self.kept]
         return Sketch(np.array(self.hashes, dtype=np.uint64), self.fingerprints,
                       np.array([(u.start, u.end) for u in units], dtype=np.int64).reshape(-1, 2),
                       np.array([u.words for u in units], dtype=np.int32),
-                      np.array([u.para for u in units], dtype=np.int32), np.array([u.long for u in units], dtype=bool))
+                      np.array([u.para for u in units], dtype=np.int32),
+                      np.array([is_long(u.key, self.analysis.config) for u in units], dtype=bool))
 
     def apply(self, verdict: Verdict) -> CleanResult:
         """The document's result once the corpus step decided ``verdict``."""
-        analysis = self.analysis
-        decisions = dict(analysis.decisions)
-        for p, (doc, start, end, sim) in verdict.removed.items():
-            unit = self.kept[p]
-            decisions[unit] = Decision(unit, unit, unit, Reason.CORPUS_PASSAGE, kept_doc=doc, kept_span=(start, end),
-                                       similarity=sim)
-        return finish(Analysis(analysis.input_chars, analysis.norm, analysis.units, decisions, analysis.config),
-                      verdict.duplicate_of)
+        corpus = {self.kept[p]: CorpusCopy(doc, start, end, sim, rule)
+                  for p, (doc, start, end, sim, rule) in verdict.removed.items()}
+        return finish(self.analysis, corpus, verdict.duplicate_of)
 
 
 def prepare(text: str, config: Config | None = None) -> Prepared:
     """Analyse a document and hash the sentences it keeps."""
     analysis = analyze(text, config)
-    kept = [i for i, u in enumerate(analysis.units) if u.key and i not in analysis.decisions]
-    keys = [analysis.units[i].key for i in kept]
+    kept = [i for i, u in enumerate(analysis.pieces) if u.key and i not in analysis.decisions]
+    keys = [analysis.pieces[i].key for i in kept]
     fps = simhash_many(keys) if keys else np.zeros(0, dtype=np.uint64)
     return Prepared(analysis, kept, [key_hash(k) for k in keys], fps)
 
@@ -402,12 +398,12 @@ class CorpusCleaner:
         sketch = sketch.lists()
         items = index.lookup.find(sketch.hashes)
         gone = self._find_runs(sketch, items)
-        removed = {p: (index.doc_ids[index.docs[item]], index.starts[item], index.ends[item], sim)
-                   for p, (item, sim) in gone.items()}
+        removed = {p: (index.doc_ids[index.docs[item]], index.starts[item], index.ends[item], sim, rule)
+                   for p, (item, sim, rule) in gone.items()}
         remaining = [p for p in range(len(sketch.hashes)) if p not in gone]
         duplicate_of = None
         if gone and not any(sketch.long[p] for p in remaining) and not self._has_run(sketch, remaining):
-            votes = Counter(index.docs[item] for item, _ in gone.values())
+            votes = Counter(index.docs[item] for item, _, _ in gone.values())
             duplicate_of = index.doc_ids[min(votes, key=lambda d: (-votes[d], d))]
         fps = sketch.fingerprints
         index.add_document(doc_id, [sketch.spans[p] for p in remaining], [sketch.hashes[p] for p in remaining],
@@ -423,17 +419,17 @@ class CorpusCleaner:
                 run_words, run_len = run_words + words[p], run_len + 1
             else:
                 run_words, run_len = words[p], 1
-            if run_len >= config.min_run_sentences and run_words >= config.min_passage_words:
+            if passage_rule(run_len, run_len, run_words, False, config) is Rule.RUN:
                 return True
             prev = p
         return False
 
-    def _find_runs(self, sketch: Sketch, items: list[int]) -> dict[int, tuple[int, float]]:
-        """Kept positions that copy sentences kept earlier: position -> (item, similarity)."""
+    def _find_runs(self, sketch: Sketch, items: list[int]) -> dict[int, tuple[int, float, Rule]]:
+        """Kept positions that copy sentences kept earlier: position -> (item, similarity, rule)."""
         words, long, config = sketch.words, sketch.long, self.config
         index, fps = self.index, sketch.fingerprints
         n, g = len(items), config.max_gap
-        gone: dict[int, tuple[int, float]] = {}
+        gone: dict[int, tuple[int, float, Rule]] = {}
 
         def close(p: int, item: int, bound: int = GAP_DISTANCE) -> float | None:
             """Is position p an edited copy of indexed sentence ``item``?"""
@@ -483,11 +479,12 @@ class CorpusCleaner:
                 pp, it = pp + 1, it + 1
             exact = [x for x in run if x[2] == 1.0]
             run_words = sum(words[x[0]] for x in run)
-            passage = len(run) >= config.min_run_sentences and len(exact) >= 2 and run_words >= config.min_passage_words
-            if passage or any(long[x[0]] for x in exact):
+            rule = passage_rule(len(run), len(exact), run_words, any(long[x[0]] for x in exact), config)
+            if rule is not None:
+                corpus_rule = Rule.CORPUS_RUN if rule is Rule.RUN else Rule.CORPUS_SENTENCE
                 for pos, item, sim in run:
                     if len(run) > 1 or long[pos]:
-                        gone.setdefault(pos, (item, sim))
+                        gone.setdefault(pos, (item, sim, corpus_rule))
                 p = run[-1][0] + 1
             else:
                 p += 1

@@ -731,15 +731,21 @@ class AtomicFile:
     The content is compressed as the name says (``.gz`` with mtime 0, so the
     bytes are deterministic; ``.zst``). `commit` renames the temporary file to
     ``path``; `discard` (or an exception inside ``with``) removes it and leaves
-    ``path`` as it was. Missing parent directories are created.
+    ``path`` as it was. Missing parent directories are created. A ``path``
+    that is a device or a pipe (``-o /dev/null``) is written as it is, never
+    renamed over.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._done = False
+        self._temp: Path | None = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._temp, fd = create_temp(self.path)
+            if _is_special(self.path):
+                fd = os.open(self.path, os.O_WRONLY)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._temp, fd = create_temp(self.path)
         except OSError as exc:
             raise OutputError(str(self.path), f"cannot write: {exc.strerror or exc}") from None
         self._file = os.fdopen(fd, "wb")
@@ -756,7 +762,8 @@ class AtomicFile:
             return
         try:
             self._close()
-            os.replace(self._temp, self.path)
+            if self._temp is not None:
+                os.replace(self._temp, self.path)
         except OSError as exc:
             self.discard()
             raise OutputError(str(self.path), f"cannot write: {exc.strerror or exc}") from None
@@ -771,8 +778,9 @@ class AtomicFile:
         self._done = True
         with suppress(Exception):
             self._close()
-        with suppress(OSError):
-            os.unlink(self._temp)
+        if self._temp is not None:
+            with suppress(OSError):
+                os.unlink(self._temp)
 
     def _close(self) -> None:
         try:
@@ -789,6 +797,15 @@ class AtomicFile:
             self.commit()
         else:
             self.discard()
+
+
+def _is_special(path: Path) -> bool:
+    """Is ``path`` something that exists and is neither a regular file nor a directory (a device, a pipe)?"""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def create_temp(path: Path) -> tuple[Path, int]:

@@ -264,6 +264,8 @@ _TERMINAL = tuple(".!?:;。！？…\"”’»")
 _CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}]")
 _TRUNCATED = regex.compile(r"(?:\w ?(?:…|\.\.\.|\[…\])|(?:…|\.\.\.)\s*\w+(?: \w+)?)$")
 _LIST_ITEM = regex.compile(r"^(?:[-*•·]|\d{1,3}[.)])\s")
+_WORD = regex.compile(r"[\p{L}\p{M}'’-]+[.,;:!?]?")
+_PROSE_WORDS = 40
 
 # Glued sentences: a sentence end with no space before the next sentence,
 # "reported.A large-scale", 'said."Currently', "dad.The average". The
@@ -629,7 +631,8 @@ def _split_pre(block: list[_Line]) -> list[tuple[list[_Line], bool]]:
     # Judged as the lines will be written (trailing blanks go), so that the
     # next pass judges them alike.
     texts = [line.text.rstrip(_BLANK_CHARS) for line in block]
-    flags = [bool(_INDENTED.match(t) or _CODE_LINE.search(t) or _ALIGNED.search(t.strip(_BLANK_CHARS))) for t in texts]
+    flags = [not _long_prose(t) and bool(_INDENTED.match(t) or _CODE_LINE.search(t) or _ALIGNED.search(t.strip(_BLANK_CHARS)))
+             for t in texts]
     if sum(flags) < 2:
         return [(block, False)]
     indented = any(_INDENTED.match(t) for t in texts[1:])
@@ -651,6 +654,13 @@ def _split_pre(block: list[_Line]) -> list[tuple[list[_Line], bool]]:
             out.append((block[k:m], pre))
         k = m
     return out
+
+
+def _long_prose(line: str) -> bool:
+    """Is this line long running prose, whatever it ends with? (A copy of an
+    article glued into one line may end in the code that closed it.)"""
+    words = line.split()
+    return len(words) >= _PROSE_WORDS and 3 * sum(1 for w in words if _WORD.fullmatch(w)) >= 2 * len(words)
 
 
 def _wrapped(lines: list[str]) -> list[bool]:
@@ -771,7 +781,9 @@ def _edit_line(
 
     >>> pieces, spaces, glued = _edit_line(' reported.A  large. He said."Currently, yes.', True, True)
     >>> "".join(p[0] for p in pieces)
-    'reported. A large. He said." Currently, yes.'
+    'reported. A large. He said. "Currently, yes.'
+    >>> "".join(p[0] for p in _edit_line('"We wait."Currently, yes.', True, True)[0])
+    '"We wait." Currently, yes.'
     >>> spaces, glued
     (2, 2)
     >>> _edit_line("the U.S. e.g.The 3.14 example.com Node.JS numbers.Real os.PathLike Foo.Bar()", True, True)[2]
@@ -780,23 +792,32 @@ def _edit_line(
     evidence = evidence if evidence is not None else _Evidence([])
     pieces: list[tuple[str, int, int, bool]] = []
     spaces = glued = pos = 0
+    quotes, counted = 0, 0  # straight double quotes before `counted`
     for m in _EDIT.finditer(text):
+        start, end = m.start(), m.end()
         if m.group("ws") is not None:
             if not whitespace:
                 continue
-            new = "" if m.start() == 0 or m.end() == len(text) else " "
+            new = "" if start == 0 or end == len(text) else " "
             if m.group() == new:
                 continue
             spaces += 1
         else:
-            if not glue or not _glued(text, m.start(), evidence):
+            if not glue or not _glued(text, start, evidence):
                 continue
             new = " "
             glued += 1
-        if pos < m.start():
-            pieces.append((text[pos : m.start()], pos, m.start(), True))
-        pieces.append((new, m.start(), m.end(), False))
-        pos = m.end()
+            if text[start - 1] == '"':
+                # A straight quote after the stop opens the next sentence unless
+                # one is open before it: 'said."Currently' -> 'said. "Currently'.
+                quotes += text.count('"', counted, start - 1)
+                counted = start - 1
+                if quotes % 2 == 0:
+                    start = end = start - 1
+        if pos < start:
+            pieces.append((text[pos:start], pos, start, True))
+        pieces.append((new, start, end, False))
+        pos = end
     if pos < len(text):
         pieces.append((text[pos:], pos, len(text), True))
     return pieces, spaces, glued

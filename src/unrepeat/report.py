@@ -31,6 +31,18 @@ class Reason(StrEnum):
     CORPUS_PASSAGE = "corpus_passage"  #: a passage kept in an earlier document
 
 
+class Rule(StrEnum):
+    """Which rule removed a span (finer than `Reason`); reports and stats count by it."""
+
+    RUN = "run"  #: a run of pieces repeated as a block (a passage)
+    LONG_SENTENCE = "long_sentence"  #: one long sentence repeated word for word
+    STUTTER = "stutter"  #: the same line twice in a row
+    NEW_STUTTER = "new_stutter"  #: the same line twice in a row once the copies between went
+    SHORT = "short"  #: a short repeat, with ``collapse_short``
+    CORPUS_RUN = "corpus_run"  #: a run of sentences kept in an earlier document
+    CORPUS_SENTENCE = "corpus_sentence"  #: one long sentence kept in an earlier document
+
+
 @dataclass(frozen=True)
 class Removal:
     """One deleted span of the normalized text and the copy that stays.
@@ -51,10 +63,12 @@ class Removal:
     kept_end: int
     similarity: float = 1.0
     kept_doc: str | None = None
+    rule: Rule | None = None
 
     def as_dict(self) -> dict[str, object]:
         d: dict[str, object] = {
             "reason": str(self.reason),
+            "rule": None if self.rule is None else str(self.rule),
             "start": self.start,
             "end": self.end,
             "input_start": self.input_start,
@@ -81,6 +95,7 @@ class Removal:
             kept_end=int(d["kept_end"]),  # type: ignore[arg-type]
             similarity=float(d.get("similarity", 1.0)),  # type: ignore[arg-type]
             kept_doc=d.get("kept_doc"),  # type: ignore[arg-type]
+            rule=None if d.get("rule") is None else Rule(d["rule"]),
         )
 
 
