@@ -183,7 +183,8 @@ class Ranking:
                 continue
             if doc.natural_join(i) and not self.blob[pieces[i].para]:
                 self.joined.add(pair)
-            if pieces[i].unit == pieces[i + 1].unit and doc.spaced_join(i):
+            if (pieces[i].unit == pieces[i + 1].unit and doc.spaced_join(i) and not _ends_with_stop(doc.text(i))
+                    and _continues(doc.text(i + 1))):
                 self.one_sentence.add(pair)
             if doc.natural_join(i) or pieces[i].para != pieces[i + 1].para and self._heading_or_stop(i):
                 self.bounded.add(pair)
@@ -345,6 +346,13 @@ class Ranking:
         return (self._embedded(i, i), -i)
 
 
+def _continues(text: str) -> bool:
+    """Does this text go on with a sentence begun before it (a small letter first)?
+    (A capital after no stop may be a caption or a heading glued on: "Getty Images 22 Dec".)"""
+    first = next((c for c in text if c.isalnum()), "")
+    return first.islower()
+
+
 def _ends_with_stop(text: str) -> bool:
     return text.rstrip(_CLOSERS).endswith(_STOPS)
 
@@ -384,19 +392,26 @@ def choose(doc: Document, passages: list[Passage]) -> dict[int, Decision]:
         if a >= 0:
             members[a].append(i)
 
-    pieces, paragraphs = doc.pieces, doc.norm.paragraphs
+    pieces = doc.pieces
+    # Atoms that some copy runs on inside one sentence: a piece that stands
+    # there without its neighbour (a teaser cut short, "… acts of…"; a
+    # hard-wrapped fragment, "the fan never stops") is a broken sentence.
+    after: dict[int, set[int]] = defaultdict(set)
+    before: dict[int, set[int]] = defaultdict(set)
+    for a, b in ranking.one_sentence:
+        after[a].add(b)
+        before[b].add(a)
 
-    def cut_short(i: int) -> bool:
-        """Is piece i the end of a teaser cut short where another copy goes on ("… acts of…")?"""
-        para = pieces[i].para
-        if not paragraphs[para].truncated or doc.para_pieces[para][-1] != i:
-            return False
-        return any(m + 1 < len(pieces) and pieces[m + 1].unit == pieces[m].unit for m in members[atom[i]])
+    def broken(i: int) -> bool:
+        a = atom[i]
+        nxt = atom[i + 1] if i + 1 < n and pieces[i + 1].unit == pieces[i].unit else None
+        prev = atom[i - 1] if i > 0 and pieces[i - 1].unit == pieces[i].unit else None
+        return bool(after[a] - {nxt}) or bool(before[a] - {prev})
 
     def rank(i: int) -> tuple[bool, tuple[float, ...], tuple[int, ...]]:
-        # A sentence cut short is never the copy that stays, whatever ``keep`` says.
+        # A piece of a broken sentence is never the copy that stays, whatever ``keep`` says.
         r = region_of[i]
-        return not cut_short(i), (ranking.scores[r] if r >= 0 else _NO_REGION), ranking.local(i)
+        return not broken(i), (ranking.scores[r] if r >= 0 else _NO_REGION), ranking.local(i)
 
     # The share of each sentence's letters that passages match.
     covered: dict[int, int] = defaultdict(int)
