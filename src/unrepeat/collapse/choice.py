@@ -408,10 +408,12 @@ def choose(doc: Document, passages: list[Passage]) -> dict[int, Decision]:
         prev = atom[i - 1] if i > 0 and pieces[i - 1].unit == pieces[i].unit else None
         return bool(after[a] - {nxt}) or bool(before[a] - {prev})
 
+    broken_units = {pieces[i].unit for i in range(n) if atom[i] >= 0 and broken(i)}
+
     def rank(i: int) -> tuple[bool, tuple[float, ...], tuple[int, ...]]:
-        # A piece of a broken sentence is never the copy that stays, whatever ``keep`` says.
+        # No piece of a broken sentence is the copy that stays, whatever ``keep`` says.
         r = region_of[i]
-        return not broken(i), (ranking.scores[r] if r >= 0 else _NO_REGION), ranking.local(i)
+        return pieces[i].unit not in broken_units, (ranking.scores[r] if r >= 0 else _NO_REGION), ranking.local(i)
 
     # The share of each sentence's letters that passages match.
     covered: dict[int, int] = defaultdict(int)
