@@ -177,9 +177,12 @@ class Ranking:
         self.joined: set[tuple[int, int]] = set()
         self.one_sentence: set[tuple[int, int]] = set()
         self.bounded: set[tuple[int, int]] = set()
+        paragraphs = doc.norm.paragraphs
+        # Code and tables are laid out by lines, not as sentences: they give no evidence.
+        self.code = [paragraphs[p.para].pre for p in pieces]
         for i in range(len(pieces) - 1):
             pair = atom[i], atom[i + 1]
-            if pair[0] < 0 or pair[1] < 0:
+            if pair[0] < 0 or pair[1] < 0 or self.code[i] or self.code[i + 1]:
                 continue
             if doc.natural_join(i) and not self.blob[pieces[i].para]:
                 self.joined.add(pair)
@@ -192,7 +195,8 @@ class Ranking:
         # and how many run them on in a paragraph as sentences do.
         self.votes: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
         for i in range(len(pieces) - 1):
-            if atom[i] < 0 or atom[i + 1] < 0 or region_of[i] < 0 or region_of[i] != region_of[i + 1]:
+            if (atom[i] < 0 or atom[i + 1] < 0 or region_of[i] < 0 or region_of[i] != region_of[i + 1]
+                    or self.code[i] or self.code[i + 1]):
                 continue
             if pieces[i].para != pieces[i + 1].para and self._heading_or_stop(i):
                 self.votes[atom[i], atom[i + 1]][0] += 1
@@ -275,6 +279,8 @@ class Ranking:
         outvoted = 0
         for k in range(lo, hi):
             pair = atom[k], atom[k + 1]
+            if self.code[k] or self.code[k + 1]:
+                continue  # (line breaks of code and tables are not paragraph breaks)
             if pair in self.votes:
                 # Most copies of the text break where this one runs on, or the other way round.
                 votes, mine = self.votes[pair], int(pieces[k].para == pieces[k + 1].para)
@@ -283,8 +289,7 @@ class Ranking:
                 # Two pieces run together without a stop where another copy
                 # has a boundary: "ConsiderationsThe client", "Seedlings Before".
                 glued += pair in self.bounded and not self.doc.natural_join(k)
-            elif not paragraphs[pieces[k].para].pre and not paragraphs[pieces[k + 1].para].pre:
-                # (Line breaks of code and tables are not paragraph breaks.)
+            else:
                 if self._heading_or_stop(k):
                     # A sentence per line where another copy runs them on in a
                     # paragraph (a break between paragraphs of several sentences
@@ -431,6 +436,9 @@ def choose(doc: Document, passages: list[Passage]) -> dict[int, Decision]:
             # inside that sentence ("Project: Better Student Journalism" and
             # the heading "Better Student Journalism"), not a copy.
             if i == winner or covered[unit] < COVERED * total[unit]:
+                continue
+            # Code that repeats code within one copy of the text is code.
+            if ranking.code[i] and ranking.code[winner] and region_of[i] == region_of[winner]:
                 continue
             sim = doc.similarity(i, winner)
             if sim >= doc.config.similarity:
