@@ -30,7 +30,7 @@ from typing import NamedTuple
 from ..config import Keep
 from ..report import Reason, Rule
 from .clusters import _CLOSERS, _STOPS, Document, is_long
-from .passages import Passage
+from .passages import Passage, code_paragraphs
 
 #: A paragraph holding more sentences than this, or what another copy holds in
 #: more paragraphs than this, reads as several glued together.
@@ -177,9 +177,10 @@ class Ranking:
         self.joined: set[tuple[int, int]] = set()
         self.one_sentence: set[tuple[int, int]] = set()
         self.bounded: set[tuple[int, int]] = set()
-        paragraphs = doc.norm.paragraphs
         # Code and tables are laid out by lines, not as sentences: they give no evidence.
-        self.code = [paragraphs[p.para].pre for p in pieces]
+        if doc.code is None:
+            doc.code = code_paragraphs(doc)
+        self.code = [doc.code[p.para] for p in pieces]
         for i in range(len(pieces) - 1):
             pair = atom[i], atom[i + 1]
             if pair[0] < 0 or pair[1] < 0 or self.code[i] or self.code[i + 1]:
