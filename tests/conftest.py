@@ -69,7 +69,6 @@ KNOWN_FAILING = (
     "tests/test_fuzz.py::test_noise_anywhere_keeps_every_invariant",
     "tests/test_properties.py::test_one_well_formed_copy_in_reading_order",
     "tests/test_properties.py::test_controls_lose_their_second_copy",
-    "tests/test_quality_gate.py::test_benchmark_seed_7_meets_the_thresholds",
 )
 
 

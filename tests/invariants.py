@@ -37,8 +37,11 @@ def shingles(key: str, k: int = _SHINGLE) -> set[str]:
 
 
 def holds(kept_key: str, removed_key: str) -> bool:
-    """Does the kept text hold the removed text (letters as a substring, or most of its 5-grams)?"""
+    """Does the kept text hold the removed text (letters as a substring, or most of its 5-grams)?
+    A removal may also be the kept text said several times back to back ("Yes, sir. Yes, sir.")."""
     if removed_key in kept_key:
+        return True
+    if kept_key and len(removed_key) % len(kept_key) == 0 and removed_key == kept_key * (len(removed_key) // len(kept_key)):
         return True
     if len(removed_key) < 3 * _SHINGLE:
         return False

@@ -30,7 +30,7 @@ from typing import NamedTuple
 from ..config import Keep
 from ..report import Reason, Rule
 from .clusters import _CLOSERS, _STOPS, Document, is_long
-from .passages import Passage
+from .passages import Passage, code_paragraphs
 
 #: A paragraph holding more sentences than this, or what another copy holds in
 #: more paragraphs than this, reads as several glued together.
@@ -177,13 +177,18 @@ class Ranking:
         self.joined: set[tuple[int, int]] = set()
         self.one_sentence: set[tuple[int, int]] = set()
         self.bounded: set[tuple[int, int]] = set()
+        # Code and tables are laid out by lines, not as sentences: they give no evidence.
+        if doc.code is None:
+            doc.code = code_paragraphs(doc)
+        self.code = [doc.code[p.para] for p in pieces]
         for i in range(len(pieces) - 1):
             pair = atom[i], atom[i + 1]
-            if pair[0] < 0 or pair[1] < 0:
+            if pair[0] < 0 or pair[1] < 0 or self.code[i] or self.code[i + 1]:
                 continue
             if doc.natural_join(i) and not self.blob[pieces[i].para]:
                 self.joined.add(pair)
-            if pieces[i].unit == pieces[i + 1].unit and doc.spaced_join(i):
+            if (pieces[i].unit == pieces[i + 1].unit and doc.spaced_join(i) and not _ends_with_stop(doc.text(i))
+                    and _continues(doc.text(i + 1))):
                 self.one_sentence.add(pair)
             if doc.natural_join(i) or pieces[i].para != pieces[i + 1].para and self._heading_or_stop(i):
                 self.bounded.add(pair)
@@ -191,7 +196,8 @@ class Ranking:
         # and how many run them on in a paragraph as sentences do.
         self.votes: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
         for i in range(len(pieces) - 1):
-            if atom[i] < 0 or atom[i + 1] < 0 or region_of[i] < 0 or region_of[i] != region_of[i + 1]:
+            if (atom[i] < 0 or atom[i + 1] < 0 or region_of[i] < 0 or region_of[i] != region_of[i + 1]
+                    or self.code[i] or self.code[i + 1]):
                 continue
             if pieces[i].para != pieces[i + 1].para and self._heading_or_stop(i):
                 self.votes[atom[i], atom[i + 1]][0] += 1
@@ -274,6 +280,8 @@ class Ranking:
         outvoted = 0
         for k in range(lo, hi):
             pair = atom[k], atom[k + 1]
+            if self.code[k] or self.code[k + 1]:
+                continue  # (line breaks of code and tables are not paragraph breaks)
             if pair in self.votes:
                 # Most copies of the text break where this one runs on, or the other way round.
                 votes, mine = self.votes[pair], int(pieces[k].para == pieces[k + 1].para)
@@ -282,8 +290,7 @@ class Ranking:
                 # Two pieces run together without a stop where another copy
                 # has a boundary: "ConsiderationsThe client", "Seedlings Before".
                 glued += pair in self.bounded and not self.doc.natural_join(k)
-            elif not paragraphs[pieces[k].para].pre and not paragraphs[pieces[k + 1].para].pre:
-                # (Line breaks of code and tables are not paragraph breaks.)
+            else:
                 if self._heading_or_stop(k):
                     # A sentence per line where another copy runs them on in a
                     # paragraph (a break between paragraphs of several sentences
@@ -345,6 +352,13 @@ class Ranking:
         return (self._embedded(i, i), -i)
 
 
+def _continues(text: str) -> bool:
+    """Does this text go on with a sentence begun before it (a small letter first)?
+    (A capital after no stop may be a caption or a heading glued on: "Getty Images 22 Dec".)"""
+    first = next((c for c in text if c.isalnum()), "")
+    return first.islower()
+
+
 def _ends_with_stop(text: str) -> bool:
     return text.rstrip(_CLOSERS).endswith(_STOPS)
 
@@ -384,19 +398,28 @@ def choose(doc: Document, passages: list[Passage]) -> dict[int, Decision]:
         if a >= 0:
             members[a].append(i)
 
-    pieces, paragraphs = doc.pieces, doc.norm.paragraphs
+    pieces = doc.pieces
+    # Atoms that some copy runs on inside one sentence: a piece that stands
+    # there without its neighbour (a teaser cut short, "… acts of…"; a
+    # hard-wrapped fragment, "the fan never stops") is a broken sentence.
+    after: dict[int, set[int]] = defaultdict(set)
+    before: dict[int, set[int]] = defaultdict(set)
+    for a, b in ranking.one_sentence:
+        after[a].add(b)
+        before[b].add(a)
 
-    def cut_short(i: int) -> bool:
-        """Is piece i the end of a teaser cut short where another copy goes on ("… acts of…")?"""
-        para = pieces[i].para
-        if not paragraphs[para].truncated or doc.para_pieces[para][-1] != i:
-            return False
-        return any(m + 1 < len(pieces) and pieces[m + 1].unit == pieces[m].unit for m in members[atom[i]])
+    def broken(i: int) -> bool:
+        a = atom[i]
+        nxt = atom[i + 1] if i + 1 < n and pieces[i + 1].unit == pieces[i].unit else None
+        prev = atom[i - 1] if i > 0 and pieces[i - 1].unit == pieces[i].unit else None
+        return bool(after[a] - {nxt}) or bool(before[a] - {prev})
+
+    broken_units = {pieces[i].unit for i in range(n) if atom[i] >= 0 and broken(i)}
 
     def rank(i: int) -> tuple[bool, tuple[float, ...], tuple[int, ...]]:
-        # A sentence cut short is never the copy that stays, whatever ``keep`` says.
+        # No piece of a broken sentence is the copy that stays, whatever ``keep`` says.
         r = region_of[i]
-        return not cut_short(i), (ranking.scores[r] if r >= 0 else _NO_REGION), ranking.local(i)
+        return pieces[i].unit not in broken_units, (ranking.scores[r] if r >= 0 else _NO_REGION), ranking.local(i)
 
     # The share of each sentence's letters that passages match.
     covered: dict[int, int] = defaultdict(int)
@@ -414,6 +437,9 @@ def choose(doc: Document, passages: list[Passage]) -> dict[int, Decision]:
             # inside that sentence ("Project: Better Student Journalism" and
             # the heading "Better Student Journalism"), not a copy.
             if i == winner or covered[unit] < COVERED * total[unit]:
+                continue
+            # Code that repeats code within one copy of the text is code.
+            if ranking.code[i] and ranking.code[winner] and region_of[i] == region_of[winner]:
                 continue
             sim = doc.similarity(i, winner)
             if sim >= doc.config.similarity:

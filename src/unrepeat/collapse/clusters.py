@@ -68,6 +68,7 @@ class Document:
 
     def __init__(self, norm: Normalized, pieces: list[Piece], config: Config, raw: str = "") -> None:
         self.norm, self.pieces, self.config, self.raw = norm, pieces, config, raw
+        self.code: list[bool] | None = None  #: which paragraphs are code or tables (`passages.code_paragraphs`)
         self.stream = squeeze(norm.text)[0]
         ids: dict[bytes, int] = {}
         cid: list[int] = []

@@ -100,12 +100,29 @@ def classify(doc: Document, run: Run) -> list[Passage]:
     return [p for p in found if not is_content(doc, p)]
 
 
+def code_paragraphs(doc: Document) -> list[bool]:
+    """Which paragraphs are code or tables: preformatted, or mostly not letters
+    (a table row on a line of its own, "2 │ -0.757 │ f")."""
+    text = doc.norm.text
+    out = []
+    for para in doc.norm.paragraphs:
+        if para.pre:
+            out.append(True)
+            continue
+        body = text[para.start : para.end]
+        signs = len(body) - body.count(" ")
+        out.append(signs >= 8 and 2 * sum(1 for c in body if c.isalpha()) < signs)
+    return out
+
+
 def _prose(doc: Document, a: int, b: int) -> bool:
     """Does a match count towards a passage: prose on both sides, or prose on
     one side (at least a long sentence's worth of words in its paragraph)
-    and a copy of it in preformatted text (a glued copy taken for code)?"""
-    paragraphs, pieces = doc.norm.paragraphs, doc.pieces
-    pre_a, pre_b = paragraphs[pieces[a].para].pre, paragraphs[pieces[b].para].pre
+    and a copy of it in code (a glued copy taken for code)?"""
+    pieces = doc.pieces
+    if doc.code is None:
+        doc.code = code_paragraphs(doc)
+    pre_a, pre_b = doc.code[pieces[a].para], doc.code[pieces[b].para]
     if pre_a == pre_b:
         return not pre_a
     para = pieces[b if pre_a else a].para

@@ -267,18 +267,35 @@ def make_pieces(norm: Normalized, sents: list[Sentence]) -> list[Piece]:
         inner = cuts(np.array(s_starts + [len(stream)], dtype=np.int64), found).tolist()
     else:
         inner = []
-    out: list[Piece] = []
+    # The cuts inside each sentence, as offsets from its start; sentences with
+    # the same letters get the same cuts (a title too short for a chain of its
+    # own is cut where its copy beside a lede was).
+    offsets: list[list[int]] = [[] for _ in sents]
     k = 0
-    for u, (sent, s0, s1) in enumerate(zip(sents, s_starts, s_ends)):
+    for u, (s0, s1) in enumerate(zip(s_starts, s_ends)):
         while k < len(inner) and inner[k] <= s0:
             k += 1
-        start, lo = sent.start, s0
         while k < len(inner) and inner[k] < s1:
-            cut = inner[k]
+            offsets[u].append(inner[k] - s0)
+            k += 1
+    if inner:
+        same: dict[bytes, list[int]] = {}
+        for u, (s0, s1) in enumerate(zip(s_starts, s_ends)):
+            if s1 > s0:
+                same.setdefault(stream[s0:s1].tobytes(), []).append(u)
+        for group in same.values():
+            if len(group) > 1 and any(offsets[u] for u in group):
+                union = sorted({o for u in group for o in offsets[u]})
+                for u in group:
+                    offsets[u] = union
+    out: list[Piece] = []
+    for u, (sent, s0, s1) in enumerate(zip(sents, s_starts, s_ends)):
+        start, lo = sent.start, s0
+        for offset in offsets[u]:
+            cut = s0 + offset
             at = int(where[cut])
             out.append(_piece(text, start, at, sent.para, u, lo, cut))
             start, lo = at, cut
-            k += 1
         out.append(_piece(text, start, sent.end, sent.para, u, lo, s1))
     return out
 
