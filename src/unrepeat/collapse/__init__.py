@@ -37,7 +37,7 @@ from ..segment import sentences
 from .choice import Decision, choose
 from .clusters import Document, is_long
 from .passages import Passage, classify, passage_rule
-from .pieces import Piece, make_pieces
+from .pieces import Piece, make_pieces, squeeze
 from .removals import CorpusCopy, collapse_new_stutters, keep_teasers_and_code_whole, records, settle, spans
 from .runs import find_runs
 from .similar import similarity
@@ -76,6 +76,10 @@ class Analysis:
 
 def decide(doc: Document) -> dict[int, Decision]:
     """The within-document decisions: passages, the choice, the finishing passes."""
+    if not doc.repeats:
+        # No cluster occurs twice: no run, no stutter, nothing to choose (most
+        # documents of a crawl; the passes below would find nothing, slowly).
+        return {}
     found: list[Passage] = [p for run in find_runs(doc) for p in classify(doc, run)]
     decisions = choose(doc, found)
     keep_teasers_and_code_whole(doc, decisions)
@@ -88,8 +92,9 @@ def analyze(text: str, config: Config | None = None) -> Analysis:
     """Normalize one document and decide its within-document removals."""
     config = config or Config()
     norm = normalize(text, config)
-    cut = make_pieces(norm, sentences(norm.text, norm.paragraphs))
-    return Analysis(len(text), norm, cut, decide(Document(norm, cut, config, text)), config)
+    squeezed = squeeze(norm.text)
+    cut = make_pieces(norm, sentences(norm.text, norm.paragraphs), squeezed)
+    return Analysis(len(text), norm, cut, decide(Document(norm, cut, config, text, squeezed[0])), config)
 
 
 def finish(analysis: Analysis, corpus: dict[int, CorpusCopy] | None = None,

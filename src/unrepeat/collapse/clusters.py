@@ -66,10 +66,11 @@ class Document:
     ``weak[c]`` the clusters that differ from cluster c in a name or number.
     """
 
-    def __init__(self, norm: Normalized, pieces: list[Piece], config: Config, raw: str = "") -> None:
+    def __init__(self, norm: Normalized, pieces: list[Piece], config: Config, raw: str = "",
+                 stream: np.ndarray | None = None) -> None:
         self.norm, self.pieces, self.config, self.raw = norm, pieces, config, raw
         self.code: list[bool] | None = None  #: which paragraphs are code or tables (`passages.code_paragraphs`)
-        self.stream = squeeze(norm.text)[0]
+        self.stream = squeeze(norm.text)[0] if stream is None else stream  #: `squeeze` of the normalized text
         ids: dict[bytes, int] = {}
         cid: list[int] = []
         for i, p in enumerate(pieces):
@@ -97,6 +98,8 @@ class Document:
         for i, c in enumerate(self.cid):
             if c >= 0:
                 self.occurrences[c].append(i)
+        #: Does some cluster occur twice? If not, nothing in the document repeats.
+        self.repeats = len(self.occurrences) < sum(1 for c in self.cid if c >= 0)
 
     def _teasers_stand_alone(self, cid: list[int], clusters: int) -> None:
         """A teaser cut short ("… Continued") goes whole or not at all: unless

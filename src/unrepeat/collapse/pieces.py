@@ -46,7 +46,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..normalize import Normalized, matching_key
+from ..normalize import Normalized, matching_keys
 from ..segment import Sentence
 
 #: Characters per sampled gram, and the window a minimizer is taken over.
@@ -147,7 +147,10 @@ def anchors(hashes: np.ndarray) -> np.ndarray:
     if len(hashes) <= WINDOW:
         return np.array([int(np.argmin(hashes))], dtype=np.int64) if len(hashes) else np.zeros(0, dtype=np.int64)
     windows = np.lib.stride_tricks.sliding_window_view(hashes, WINDOW)
-    return np.unique(windows.argmin(axis=1) + np.arange(len(windows)))
+    # The first least hash of a window never lies before that of the window
+    # before it: the positions come sorted, and equal ones side by side.
+    found = windows.argmin(axis=1) + np.arange(len(windows))
+    return found[np.concatenate(([True], found[1:] != found[:-1]))]
 
 
 def anchor_pairs(hashes: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -255,10 +258,12 @@ def cuts(bounds: np.ndarray, found: list[tuple[int, int, int]]) -> np.ndarray:
     return current
 
 
-def make_pieces(norm: Normalized, sents: list[Sentence]) -> list[Piece]:
-    """The sentences of the document, cut where another copy has a boundary."""
+def make_pieces(norm: Normalized, sents: list[Sentence],
+                squeezed: tuple[np.ndarray, np.ndarray] | None = None) -> list[Piece]:
+    """The sentences of the document, cut where another copy has a boundary
+    (``squeezed``: `squeeze` of the normalized text, if already made)."""
     text = norm.text
-    stream, where = squeeze(text)
+    stream, where = squeezed if squeezed is not None else squeeze(text)
     starts = np.array([s.start for s in sents], dtype=np.int64)
     s_starts = np.searchsorted(where, starts).tolist()
     s_ends = s_starts[1:] + [len(stream)]
@@ -288,20 +293,14 @@ def make_pieces(norm: Normalized, sents: list[Sentence]) -> list[Piece]:
                 union = sorted({o for u in group for o in offsets[u]})
                 for u in group:
                     offsets[u] = union
-    out: list[Piece] = []
+    cut: list[tuple[int, int, int, int, int, int]] = []  # start, end, para, unit, s0, s1
     for u, (sent, s0, s1) in enumerate(zip(sents, s_starts, s_ends)):
         start, lo = sent.start, s0
         for offset in offsets[u]:
-            cut = s0 + offset
-            at = int(where[cut])
-            out.append(_piece(text, start, at, sent.para, u, lo, cut))
-            start, lo = at, cut
-        out.append(_piece(text, start, sent.end, sent.para, u, lo, s1))
-    return out
-
-
-def _piece(text: str, start: int, end: int, para: int, unit: int, s0: int, s1: int) -> Piece:
-    body = text[start:end].rstrip()
-    end = start + len(body)
-    key = matching_key(body)
-    return Piece(start, end, para, unit, s0, s1, key, key.count(" ") + 1 if key else 0)
+            at = int(where[s0 + offset])
+            cut.append((start, at, sent.para, u, lo, s0 + offset))
+            start, lo = at, s0 + offset
+        cut.append((start, sent.end, sent.para, u, lo, s1))
+    bodies = [text[start:end].rstrip() for start, end, *_ in cut]
+    return [Piece(start, start + len(body), para, unit, s0, s1, key, key.count(" ") + 1 if key else 0)
+            for (start, _, para, unit, s0, s1), body, key in zip(cut, bodies, matching_keys(bodies))]
