@@ -212,6 +212,16 @@ def test_importing_the_package_does_not_import_numba():
     assert run_python("import sys, unrepeat.fingerprint; print('numba' in sys.modules)") == "False"
 
 
+def test_small_work_is_done_without_loading_numba():
+    code = (
+        "import sys, unrepeat\n"
+        "from unrepeat import fingerprint as f\n"
+        "r = unrepeat.clean('A first sentence of the page here. ' * 3 + '\\n\\nAnother line, said twice.\\n' * 2)\n"
+        "print('numba' in sys.modules, f._kernel_name, len(r.removals))\n"
+    )
+    assert run_python(code) == "False None 1"
+
+
 def test_the_numpy_kernel_is_chosen_by_the_environment():
     code = "from unrepeat import fingerprint as f; print(f.KERNEL, f.simhash('abc') == f.simhash('ABC!'))"
     assert run_python(code, UNREPEAT_KERNEL="numpy") == "numpy True"
@@ -225,6 +235,7 @@ def test_the_jit_cache_goes_to_the_user_cache_when_the_package_is_read_only(tmp_
         "real_access = os.access\n"
         "os.access = lambda path, mode, **kw: False if 'unrepeat' in str(path) else real_access(path, mode, **kw)\n"
         "from unrepeat import fingerprint as f\n"
+        "f._numpy_budget = 0\n"  # numba from the first text on
         "f.simhash('some text')\n"
         "print(f.KERNEL, os.environ['NUMBA_CACHE_DIR'])\n"
     )

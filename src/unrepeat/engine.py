@@ -20,10 +20,8 @@ order by one `CorpusCleaner`, so they do not depend on ``jobs`` either.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
 import itertools
-import multiprocessing
 import os
 import queue
 import signal
@@ -32,14 +30,15 @@ import threading
 import traceback
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
-from multiprocessing import connection
-from multiprocessing.connection import Connection
-from typing import Any, Generic, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
 
 from .collapse import clean
 from .config import Config, Scope
 from .corpus import CorpusCleaner, CorpusIndex, Prepared, prepare
 from .report import CleanResult
+
+if TYPE_CHECKING:  # multiprocessing is imported only when a pool starts: a small run is done sooner
+    from multiprocessing.connection import Connection
 
 _BATCH_PER_JOB = 64  # documents per worker in one batch handed to the pool
 _BATCH_CHARS = 1 << 26  # ... or fewer, once a batch holds this much text
@@ -239,6 +238,8 @@ class _Workers(Generic[R]):
     """
 
     def __init__(self, work: Callable[[str], R], jobs: int, start_method: str | None) -> None:
+        import multiprocessing
+
         context = multiprocessing.get_context(start_method)
         # A forkserver child's parent is the server, not this process.
         parent = None if context.get_start_method() == "forkserver" else os.getpid()
@@ -287,7 +288,7 @@ class _Workers(Generic[R]):
     def _poll(self, timeout: float | None) -> None:
         """Take in the results that are ready (waiting up to ``timeout`` for one), and refill the workers."""
         watched: list[Any] = [w.results for w in self._workers] + [w.process.sentinel for w in self._workers]
-        ready = set(connection.wait(watched, timeout))
+        ready = set(_wait(watched, timeout))
         for worker in self._workers:
             if worker.results in ready:
                 try:
@@ -326,6 +327,12 @@ class _Workers(Generic[R]):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _wait(objects: list[Any], timeout: float | None) -> list[Any]:
+    from multiprocessing import connection
+
+    return connection.wait(objects, timeout)
 
 
 @contextlib.contextmanager
@@ -410,5 +417,7 @@ def _die_with_parent() -> None:
     (``prctl(PR_SET_PDEATHSIG)``); elsewhere `_receive` notices."""
     if not sys.platform.startswith("linux"):
         return
+    import ctypes
+
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)

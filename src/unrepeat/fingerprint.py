@@ -365,6 +365,24 @@ def kernel() -> str:
     return _kernel_name
 
 
+#: Code points fingerprinted with the numpy kernel before numba is loaded:
+#: importing numba and loading its cached kernels takes about 0.5 s, more
+#: than the numpy kernel needs for a few megabytes (a small file is done
+#: before numba would be ready).
+NUMPY_FIRST = 1 << 21
+_numpy_budget = NUMPY_FIRST
+
+
+def _numpy_first(size: int) -> str:
+    """The kernel for ``size`` more code points: numpy while the work done
+    is small and no kernel was chosen yet, else `kernel` (the bits are the same)."""
+    global _numpy_budget
+    if _kernel_name is None and size <= _numpy_budget:
+        _numpy_budget -= size
+        return "numpy"
+    return kernel()
+
+
 def __getattr__(name: str) -> str:
     if name == "KERNEL":
         return kernel()
@@ -402,7 +420,7 @@ def _run(cps: np.ndarray, offsets: np.ndarray, out: np.ndarray, raw: bool = Fals
     """
     flags = np.zeros(out.size, dtype=np.uint8)
     table = _CHARS
-    if kernel() == "numba":
+    if _numpy_first(cps.size) == "numba":
         _numba_kernels["_nb_simhash"](
             cps, offsets, table.table, table.multi, table.space, table.max_len, raw, out, flags
         )
