@@ -438,3 +438,39 @@ def test_non_starters_are_all_listed():
         nfkd = unicodedata.normalize("NFKD", c)
         if unicodedata.combining(c) or unicodedata.combining(nfkd[0]) or unicodedata.combining(unicodedata.normalize("NFD", c)[0]):
             assert listed.match(c), hex(cp)
+
+
+# ---------------------------------------------------------------- the plain text shortcut
+
+_PLAIN_PIECES = ["a", "b", "T", "A", " ", "\n", "\n\n", ".", "!", "?", "…", "...", "é", "“", "”", "’", '"', "Ã",
+                 "©", "Â", "\u00a0", "\t", "Word", "ok.", "The", "1", "ß", "\u0301", "日本", "&", "Œ", "—", "\r\n"]
+
+
+def _the_long_way(text):
+    import unrepeat.normalize as module
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(module, "_normalize_plain", lambda raw: None)
+        return normalize(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PLAIN_PIECES), max_size=30).map("".join))
+def test_the_plain_shortcut_gives_what_the_long_way_gives(text):
+    from unrepeat.normalize import _normalize_plain
+
+    plain = _normalize_plain(text)
+    if plain is None:
+        return
+    full = _the_long_way(text)
+    assert (plain.text, plain.paragraphs, plain.fixes) == (full.text, full.paragraphs, full.fixes)
+    assert [plain.offsets.to_input(i) for i in range(len(plain.text) + 1)] == \
+        [full.offsets.to_input(i) for i in range(len(full.text) + 1)]
+
+
+def test_the_plain_shortcut_takes_one_line_paragraphs_and_nothing_to_repair():
+    from unrepeat.normalize import _normalize_plain
+
+    assert _normalize_plain("A title\n\n\nIts body, “quoted”.\n").fixes == {"whitespace": 1}
+    for text in ("two\nlines", "end.Start", "a  b", "cafe\u0301", "x\r\ny", "Ã©t\u00e9", "tab\there", " lead"):
+        assert _normalize_plain(text) is None, text

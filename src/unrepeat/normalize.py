@@ -913,9 +913,133 @@ def _join_char(left: str, right: str) -> str:
     return "" if _CJK.match(left[-1:]) and _CJK.match(right[:1]) else " "
 
 
+# `_normalize_plain`: a table over code points, a bit per thing to look for.
+_NOT_PLAIN = 1  #: a line break other than "\n", "&", a character ftfy acts on (`_needs_ftfy`)
+_ODD_SPACE = 2  #: whitespace `_edit_line` changes wherever it stands
+_BEFORE_GLUE = 4  #: what stands right before a glued sentence (`_GLUE`): a stop or a closing quote
+_NOT_ASCII_ALPHA = 8  #: what may open one: not ASCII, or an ASCII capital (a superset of \p{Lu})
+
+
+@lru_cache(maxsize=1)
+def _plain_table() -> Any:
+    import numpy as np
+
+    table = np.zeros(0x11_0000, dtype=np.uint8)
+    for lo, hi in ((0x00, 0x08), (0x0B, 0x1F), (0x7F, 0x9F), (0xD800, 0xDFFF)):  # `_FTFY_TRIGGER`'s ranges
+        table[lo : hi + 1] |= _NOT_PLAIN
+    for c in ["&", "\r", "\x85", "\u2028", "\u2029", *ftfy.chardata.CONTROL_CHARS, *ftfy.chardata.LIGATURES]:
+        table[c if isinstance(c, int) else ord(c)] |= _NOT_PLAIN
+    for c in "\t\u00a0\u1680\u202f\u205f\u3000" + _ZERO_WIDTH + "".join(map(chr, range(0x2000, 0x200B))):  # `_SPACE`
+        table[ord(c)] |= _ODD_SPACE
+    for c in ".!?" + _QUOTES:
+        table[ord(c)] |= _BEFORE_GLUE
+    table[0x80:] |= _NOT_ASCII_ALPHA
+    table[ord("A") : ord("Z") + 1] |= _NOT_ASCII_ALPHA
+    return table
+
+
+def _ascii_safe_kernel() -> bool:
+    """Does every match of `_MAYBE_MOJIBAKE` hold a character outside ASCII
+    in its first two (a kernel is one or two characters long)?"""
+    if _MAYBE_MOJIBAKE is None:
+        return False
+    ascii_chars = [chr(c) for c in range(128)]
+    return not any(_MAYBE_MOJIBAKE.match(a + b) for a in ascii_chars for b in [*ascii_chars, ""])
+
+
+_ASCII_SAFE_KERNEL: bool | None = None
+
+
+def _maybe_mojibake(raw: str, outside_ascii: Any) -> bool:
+    """`_MAYBE_MOJIBAKE.search(raw)`, looked for only around the characters
+    outside ASCII (``outside_ascii``: their positions) when they are few."""
+    global _ASCII_SAFE_KERNEL
+    if _MAYBE_MOJIBAKE is None:
+        return True
+    if _ASCII_SAFE_KERNEL is None:
+        _ASCII_SAFE_KERNEL = _ascii_safe_kernel()
+    if not _ASCII_SAFE_KERNEL or len(outside_ascii) > 64:
+        return _MAYBE_MOJIBAKE.search(raw) is not None
+    match = _MAYBE_MOJIBAKE.match
+    return any(match(raw, i) or (i and match(raw, i - 1)) for i in outside_ascii.tolist())
+
+
+_GLUE_ANY_LINE = regex.compile(rf"(?m){_GLUE.pattern}")
+
+
+def _normalize_plain(raw: str) -> Normalized | None:
+    """`normalize` of a text that needs no repair, made without the line
+    machinery: one-line paragraphs split by "\\n" only, nothing for ftfy,
+    NFC, whitespace or glue to change; None for any other text.
+
+    Most documents of a crawl are such texts; `normalize` would turn each
+    line into a paragraph as it is, which this does at once. The steps are
+    those of `normalize`, in the same order, so the offsets and counts are
+    the same. The tests for what would need a repair look at each character
+    once, in a table (a test finds all of what `normalize` would act on,
+    and may find more: such a text then takes the long way).
+
+    >>> [(p.start, p.end) for p in _normalize_plain("A title\\n\\nIts body.\\n").paragraphs]
+    [(0, 7), (9, 18)]
+    >>> _normalize_plain("Two\\nlines.\\n") is None, _normalize_plain("Café &amp; bar") is None
+    (True, True)
+    """
+    import numpy as np
+
+    if not raw or raw[0] == " " or raw[-1] == " " or "  " in raw or "\n " in raw or " \n" in raw:
+        return None  # spaces at either end of a line, or two in a row (`_WS_EDIT`)
+    codes = np.frombuffer(raw.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    bits = _plain_table()[codes]
+    if np.any(bits & (_NOT_PLAIN | _ODD_SPACE)):
+        return None
+    if np.any((bits[:-1] & _BEFORE_GLUE != 0) & (bits[1:] & _NOT_ASCII_ALPHA != 0)) and _GLUE_ANY_LINE.search(raw):
+        return None  # a glued sentence candidate (checked where a stop meets what may be a capital)
+    if not raw.isascii():
+        outside = np.flatnonzero(codes >= 0x80)
+        if _maybe_mojibake(raw, outside) or not unicodedata.is_normalized("NFC", raw):
+            return None
+        if np.count_nonzero(codes >= 0x300) >= 64 and _LONG_MARK_RUN.search(raw):
+            return None  # (every character of a long run of marks is U+0300 or above)
+    parts: list[str] = []
+    offsets = OffsetMap(len(raw))
+    paragraphs: list[Paragraph] = []
+    length = prev_end = pos = 0
+    separators = 0  # separators other than one blank line
+    previous_blank = True
+    for line in raw.split("\n"):
+        start, pos = pos, pos + len(line) + 1
+        if not line:  # (a line of spaces was ruled out above)
+            previous_blank = True
+            continue
+        if not previous_blank:
+            return None  # two lines in one block: a block of lines, not a paragraph
+        previous_blank = False
+        if paragraphs:
+            gap = raw[prev_end:start]
+            separators += gap != "\n\n"
+            parts.append("\n\n")
+            offsets.add(2, prev_end, start, gap == "\n\n")
+            length += 2
+        parts.append(line)
+        offsets.add(len(line), start, start + len(line), True)
+        tail = line[-40:]
+        truncated = ("…" in tail or "..." in tail) and _TRUNCATED.search(tail) is not None
+        paragraphs.append(Paragraph(length, length + len(line), False, int(truncated), truncated))
+        length += len(line)
+        prev_end = start + len(line)
+    if not paragraphs:
+        return None
+    parts.append("\n")
+    offsets.add(1, prev_end, len(raw), raw[prev_end:] == "\n")
+    return Normalized("".join(parts), tuple(paragraphs), {"whitespace": separators} if separators else {}, offsets)
+
+
 def normalize(raw: str, config: Config | None = None) -> Normalized:
     """Normalize raw text faithfully; see the module docstring."""
     config = config or Config()
+    plain = _normalize_plain(raw)
+    if plain is not None:
+        return plain
     fixes: Counter[str] = Counter()
     lines: list[_Line] = []
     pos = 0
