@@ -32,15 +32,16 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
 
-from .collapse import clean
+from .collapse import clean_many
 from .config import Config, Scope
-from .corpus import CorpusCleaner, CorpusIndex, Prepared, prepare
+from .corpus import CorpusCleaner, CorpusIndex, Prepared, prepare_many
 from .report import CleanResult
 
 if TYPE_CHECKING:  # multiprocessing is imported only when a pool starts: a small run is done sooner
     from multiprocessing.connection import Connection
 
 _BATCH_PER_JOB = 64  # documents per worker in one batch handed to the pool
+_SERIAL_BATCH = 64  # documents cleaned at once without a pool
 _BATCH_CHARS = 1 << 26  # ... or fewer, once a batch holds this much text
 _CHUNKS_PER_JOB = 4  # a batch goes out in this many chunks per worker
 _AHEAD = 2  # chunks a worker holds: one it works on, one waiting in its inbox
@@ -109,14 +110,14 @@ def clean_documents(
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     if config.scope is Scope.CORPUS:
         cleaner = CorpusCleaner(config, index)
-        prepared = _map(functools.partial(prepare, config=config), documents, jobs, start_method)
+        prepared = _map(functools.partial(prepare_many, config=config), documents, jobs, start_method)
         return _fold(cleaner, prepared, doc_id or _str_id)
     if index is not None:
         raise ValueError("an index is only used in corpus scope")
-    return _map(functools.partial(clean, config=config), documents, jobs, start_method)
+    return _map(functools.partial(clean_many, config=config), documents, jobs, start_method)
 
 
-def _map(work: Callable[[str], R], documents: Iterable[D], jobs: int,
+def _map(work: Callable[[list[str]], list[R]], documents: Iterable[D], jobs: int,
          start_method: str | None) -> Generator[tuple[D, R | None], None, None]:
     if jobs == 1:
         return _serial(work, documents)
@@ -136,12 +137,29 @@ def _str_id(doc: object) -> str:
     return str(getattr(doc, "id", None))
 
 
-def _serial(work: Callable[[str], R], documents: Iterable[D]) -> Generator[tuple[D, R | None], None, None]:
-    for doc in documents:
-        yield doc, None if doc.text is None else work(doc.text)
+def _serial(work: Callable[[list[str]], list[R]], documents: Iterable[D]) -> Generator[tuple[D, R | None], None, None]:
+    """The documents in batches of `_SERIAL_BATCH` (the per-sentence work of a
+    batch is done at once), with what one at a time would give: the
+    documents read before a failure to read come out before the error is
+    raised, and where cleaning a batch fails, its documents are cleaned again
+    one by one, so that those before the failing one come out first."""
+    items = iter(documents)
+    while True:
+        batch, failure = _take(items, _SERIAL_BATCH, _BATCH_CHARS, until_placeholder=True)
+        texts = [doc.text for doc in batch if doc.text is not None]
+        try:
+            results = iter(work(texts) if texts else [])
+        except Exception:
+            results = (work([doc.text])[0] for doc in batch if doc.text is not None)
+        for doc in batch:
+            yield doc, None if doc.text is None else next(results)
+        if failure is not None:
+            raise failure
+        if not batch:
+            return
 
 
-def _parallel(work: Callable[[str], R], documents: Iterable[D], jobs: int,
+def _parallel(work: Callable[[list[str]], list[R]], documents: Iterable[D], jobs: int,
               start_method: str | None) -> Generator[tuple[D, R | None], None, None]:
     items = iter(documents)
     failure: Exception | None = None
@@ -162,15 +180,19 @@ def _parallel(work: Callable[[str], R], documents: Iterable[D], jobs: int,
         raise failure
 
 
-def _take(items: Iterator[D], max_items: int, max_chars: int) -> tuple[list[D], Exception | None]:
-    """The next batch, and the error that stopped reading it, if any."""
+def _take(items: Iterator[D], max_items: int, max_chars: int,
+          until_placeholder: bool = False) -> tuple[list[D], Exception | None]:
+    """The next batch, and the error that stopped reading it, if any;
+    ``until_placeholder``: it ends with the first item whose text is None
+    (callers mark the start and end of a file so: what they do there, such
+    as opening an output, then waits for no more reading)."""
     batch: list[D] = []
     chars = 0
     try:
         for item in items:
             batch.append(item)
             chars += len(item.text or "")
-            if len(batch) >= max_items or chars >= max_chars:
+            if len(batch) >= max_items or chars >= max_chars or (until_placeholder and item.text is None):
                 break
     except Exception as exc:
         return batch, exc
@@ -207,7 +229,7 @@ class _Worker:
     worker closes them, and its own, so that its pipe's end means the
     parent is gone (`_receive`)."""
 
-    def __init__(self, context: Any, work: Callable[[str], Any], parent: int | None,
+    def __init__(self, context: Any, work: Callable[[list[str]], Any], parent: int | None,
                  others: list[Connection]) -> None:
         tasks_end, self.tasks = context.Pipe(duplex=False)
         self.results, results_end = context.Pipe(duplex=False)
@@ -237,7 +259,7 @@ class _Workers(Generic[R]):
     and results are taken back by key, so their order is the input's.
     """
 
-    def __init__(self, work: Callable[[str], R], jobs: int, start_method: str | None) -> None:
+    def __init__(self, work: Callable[[list[str]], list[R]], jobs: int, start_method: str | None) -> None:
         import multiprocessing
 
         context = multiprocessing.get_context(start_method)
@@ -349,7 +371,7 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _serve(tasks: Connection, results: Connection, work: Callable[[str], Any], parent: int | None,
+def _serve(tasks: Connection, results: Connection, work: Callable[[list[str]], Any], parent: int | None,
            inherited: list[Connection]) -> None:
     """A worker's life: chunks from ``tasks``, their results (or the exception) to ``results``.
 
@@ -366,7 +388,7 @@ def _serve(tasks: Connection, results: Connection, work: Callable[[str], Any], p
     while True:
         key, texts = inbox.get()
         try:
-            outbox.put((key, [work(text) for text in texts], None))
+            outbox.put((key, work(texts), None))
         except Exception as exc:  # noqa: BLE001 - whatever it is, the parent raises it
             outbox.put((key, None, (exc, traceback.format_exc())))
 

@@ -28,16 +28,20 @@ Something else entirely.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..config import Config
-from ..normalize import Normalized, normalize
+from ..fingerprint import simhash_many
+from ..normalize import Normalized, matching_keys, normalize
 from ..report import CleanResult, apply_removals
 from ..segment import sentences
 from .choice import Decision, choose
 from .clusters import Document, is_long
 from .passages import Passage, classify, passage_rule
-from .pieces import Piece, make_pieces, squeeze
+from .pieces import Piece, cut_sentences, squeeze, with_keys
 from .removals import CorpusCopy, collapse_new_stutters, keep_teasers_and_code_whole, records, settle, spans
 from .runs import find_runs
 from .similar import similarity
@@ -48,7 +52,9 @@ __all__ = [
     "Decision",
     "Piece",
     "analyze",
+    "analyze_many",
     "clean",
+    "clean_many",
     "finish",
     "is_long",
     "passage_rule",
@@ -66,6 +72,7 @@ class Analysis:
     pieces: list[Piece]
     decisions: dict[int, Decision]
     config: Config
+    fingerprints: np.ndarray | None = field(default=None, repr=False)  #: simhash of each piece's key
 
     def para_pieces(self) -> list[list[int]]:
         out: list[list[int]] = [[] for _ in self.norm.paragraphs]
@@ -90,11 +97,28 @@ def decide(doc: Document) -> dict[int, Decision]:
 
 def analyze(text: str, config: Config | None = None) -> Analysis:
     """Normalize one document and decide its within-document removals."""
+    return analyze_many([text], config)[0]
+
+
+def analyze_many(texts: Sequence[str], config: Config | None = None) -> list[Analysis]:
+    """`analyze` of each text; the per-sentence work (matching keys,
+    fingerprints) is done for all of them at once, which costs far less
+    than a call per document."""
     config = config or Config()
-    norm = normalize(text, config)
-    squeezed = squeeze(norm.text)
-    cut = make_pieces(norm, sentences(norm.text, norm.paragraphs), squeezed)
-    return Analysis(len(text), norm, cut, decide(Document(norm, cut, config, text, squeezed[0])), config)
+    norms = [normalize(text, config) for text in texts]
+    squeezed = [squeeze(norm.text) for norm in norms]
+    cuts = [cut_sentences(norm, sentences(norm.text, norm.paragraphs), sq) for norm, sq in zip(norms, squeezed)]
+    keys = matching_keys([body for cut in cuts for body in cut.bodies])
+    fingerprints = simhash_many(keys)
+    out = []
+    at = 0
+    for text, norm, sq, cut in zip(texts, norms, squeezed, cuts):
+        n = len(cut.bodies)
+        pieces = with_keys(cut, keys[at : at + n])
+        doc = Document(norm, pieces, config, text, sq[0], fingerprints[at : at + n])
+        out.append(Analysis(len(text), norm, pieces, decide(doc), config, fingerprints[at : at + n]))
+        at += n
+    return out
 
 
 def finish(analysis: Analysis, corpus: dict[int, CorpusCopy] | None = None,
@@ -117,6 +141,11 @@ def finish(analysis: Analysis, corpus: dict[int, CorpusCopy] | None = None,
     stats = {"input_chars": analysis.input_chars, "paragraphs": len(norm.paragraphs),
              "sentences": len({p.unit for p in cut})}
     return CleanResult(out, norm.text, removals, dict(norm.fixes), stats, duplicate_of)
+
+
+def clean_many(texts: Sequence[str], config: Config | None = None) -> list[CleanResult]:
+    """`clean` of each text (see `analyze_many`)."""
+    return [finish(analysis) for analysis in analyze_many(texts, config)]
 
 
 def clean(text: str, config: Config | None = None) -> CleanResult:

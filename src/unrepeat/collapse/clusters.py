@@ -67,8 +67,9 @@ class Document:
     """
 
     def __init__(self, norm: Normalized, pieces: list[Piece], config: Config, raw: str = "",
-                 stream: np.ndarray | None = None) -> None:
+                 stream: np.ndarray | None = None, fingerprints: np.ndarray | None = None) -> None:
         self.norm, self.pieces, self.config, self.raw = norm, pieces, config, raw
+        self._fingerprints = fingerprints  # simhash of each piece's key, if already made
         self.code: list[bool] | None = None  #: which paragraphs are code or tables (`passages.code_paragraphs`)
         self.stream = squeeze(norm.text)[0] if stream is None else stream  #: `squeeze` of the normalized text
         ids: dict[bytes, int] = {}
@@ -164,8 +165,11 @@ class Document:
         first = self.first
         if len(first) < 2:
             return cid
-        keys = [self.pieces[i].key for i in first]
-        pairs = near_duplicate_pairs(simhash_many(keys), self.config.threshold)
+        if self._fingerprints is not None:
+            fps = self._fingerprints[first]
+        else:
+            fps = simhash_many([self.pieces[i].key for i in first])
+        pairs = near_duplicate_pairs(fps, self.config.threshold)
         if not len(pairs):
             return cid
         parent = list(range(len(first)))

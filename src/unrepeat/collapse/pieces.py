@@ -262,6 +262,27 @@ def make_pieces(norm: Normalized, sents: list[Sentence],
                 squeezed: tuple[np.ndarray, np.ndarray] | None = None) -> list[Piece]:
     """The sentences of the document, cut where another copy has a boundary
     (``squeezed``: `squeeze` of the normalized text, if already made)."""
+    cut = cut_sentences(norm, sents, squeezed)
+    return with_keys(cut, matching_keys(cut.bodies))
+
+
+class Cut(NamedTuple):
+    """The pieces of a document before their matching keys: per piece
+    ``(start, para, unit, s0, s1)`` and its text (stripped at the end)."""
+
+    spans: list[tuple[int, int, int, int, int]]
+    bodies: list[str]
+
+
+def with_keys(cut: Cut, keys: list[str]) -> list[Piece]:
+    """The pieces of ``cut``, given the matching key of each (`matching_keys` of its bodies)."""
+    return [Piece(start, start + len(body), para, unit, s0, s1, key, key.count(" ") + 1 if key else 0)
+            for (start, para, unit, s0, s1), body, key in zip(cut.spans, cut.bodies, keys)]
+
+
+def cut_sentences(norm: Normalized, sents: list[Sentence],
+                  squeezed: tuple[np.ndarray, np.ndarray] | None = None) -> Cut:
+    """`make_pieces` up to the matching keys, which callers may compute for many documents at once."""
     text = norm.text
     stream, where = squeezed if squeezed is not None else squeeze(text)
     starts = np.array([s.start for s in sents], dtype=np.int64)
@@ -301,6 +322,5 @@ def make_pieces(norm: Normalized, sents: list[Sentence],
             cut.append((start, at, sent.para, u, lo, s0 + offset))
             start, lo = at, s0 + offset
         cut.append((start, sent.end, sent.para, u, lo, s1))
-    bodies = [text[start:end].rstrip() for start, end, *_ in cut]
-    return [Piece(start, start + len(body), para, unit, s0, s1, key, key.count(" ") + 1 if key else 0)
-            for (start, _, para, unit, s0, s1), body, key in zip(cut, bodies, matching_keys(bodies))]
+    return Cut([(start, para, unit, s0, s1) for start, _, para, unit, s0, s1 in cut],
+               [text[start:end].rstrip() for start, end, *_ in cut])
