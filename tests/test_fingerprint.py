@@ -278,3 +278,15 @@ def test_the_composing_followers_are_the_later_halves_of_nfc_stable_decompositio
     assert followers == expected_followers
     assert {0x0301, 0x0308, 0x093C, 0x1161, 0x11A8, 0x09BE} <= followers  # marks, jamo, vowel signs
     assert not {0x05B8, 0x094D} & followers  # Hebrew qamats composes only in excluded forms
+
+
+@settings(max_examples=200, deadline=None)
+@given(batch=st.lists(texts, max_size=12))
+def test_the_batch_keys_are_the_matching_keys(batch):
+    assert fingerprint.matching_keys(batch) == [matching_key(t) for t in batch]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=FIXTURES_OK)
+@given(batch=st.lists(texts, min_size=1, max_size=6))
+def test_a_fresh_table_makes_the_same_keys(fresh_table, batch):
+    assert fingerprint.matching_keys(batch) == [matching_key(t) for t in batch]

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config import Config
-from ..fingerprint import simhash_many
-from ..normalize import Normalized, matching_keys, normalize
+from ..fingerprint import matching_keys, simhash_many
+from ..normalize import Normalized, normalize
 from ..report import CleanResult, apply_removals
 from ..segment import sentences
 from .choice import Decision, choose
