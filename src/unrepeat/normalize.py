@@ -62,27 +62,6 @@ def matching_key(text: str) -> str:
     return _NOT_KEY.sub(" ", _unicode_normalize("NFKC", text).casefold()).strip()
 
 
-#: Joins texts for `matching_keys`: a control character, which no step of the
-#: key changes, drops or merges with a neighbour (NFKC neither composes nor
-#: reorders across it, casefold keeps it, `_NOT_KEY` does not match it).
-_KEY_SEP = "\x00"
-
-
-def matching_keys(texts: list[str]) -> list[str]:
-    """`matching_key` of each text, in one pass over all of them.
-
-    >>> matching_keys(["“Hello,” she", "...", "said — Twice."])
-    ['hello she', '', 'said twice']
-    """
-    if not texts:
-        return []
-    joined = _KEY_SEP.join(texts)
-    if joined.count(_KEY_SEP) != len(texts) - 1:  # a text holds the separator itself
-        return [matching_key(t) for t in texts]
-    keys = _NOT_KEY.sub(" ", _unicode_normalize("NFKC", joined).casefold()).split(_KEY_SEP)
-    return [key.strip() for key in keys]
-
-
 # Characters that are, or decompose into, combining marks (canonical combining
 # class > 0): U+0F73, U+0F75 and U+0F81 decompose into two Tibetan vowel signs,
 # U+FF9E and U+FF9F (NFKC) into kana voicing marks. A test checks the list

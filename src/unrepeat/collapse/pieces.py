@@ -46,7 +46,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..normalize import Normalized, matching_keys
+from ..fingerprint import matching_keys
+from ..normalize import Normalized
 from ..segment import Sentence
 
 #: Characters per sampled gram, and the window a minimizer is taken over.
