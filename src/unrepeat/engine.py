@@ -23,6 +23,7 @@ import contextlib
 import functools
 import itertools
 import os
+import pickle
 import queue
 import signal
 import sys
@@ -110,7 +111,9 @@ def clean_documents(
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     if config.scope is Scope.CORPUS:
         cleaner = CorpusCleaner(config, index)
-        prepared = _map(functools.partial(prepare_many, config=config), documents, jobs, start_method)
+        if jobs > 1:
+            return _corpus_parallel(cleaner, documents, jobs, start_method, doc_id or _str_id)
+        prepared = _serial(functools.partial(prepare_many, config=config), documents)
         return _fold(cleaner, prepared, doc_id or _str_id)
     if index is not None:
         raise ValueError("an index is only used in corpus scope")
@@ -169,15 +172,68 @@ def _parallel(work: Callable[[list[str]], list[R]], documents: Iterable[D], jobs
             batch, failure = _take(items, jobs * _BATCH_PER_JOB, _BATCH_CHARS)
             if not batch:
                 break
-            texts = [doc.text for doc in batch if doc.text is not None]
-            size = max(1, len(texts) // (jobs * _CHUNKS_PER_JOB))
-            in_flight.append((batch, [workers.submit(texts[i : i + size]) for i in range(0, len(texts), size)]))
+            in_flight.append((batch, _submit(workers, [doc.text for doc in batch if doc.text is not None], jobs)))
             if len(in_flight) > 1:  # one batch queued behind the one being yielded keeps the workers busy
                 yield from _paired(*in_flight.popleft(), workers)
         while in_flight:
             yield from _paired(*in_flight.popleft(), workers)
     if failure is not None:
         raise failure
+
+
+def _corpus_parallel(cleaner: CorpusCleaner, documents: Iterable[D], jobs: int, start_method: str | None,
+                     doc_id: Callable[[D], str]) -> Results[D]:
+    """Corpus scope with a pool, in two rounds per batch, so that this
+    process only decides: the workers prepare the documents and send back
+    each one's `Sketch` (a few numpy arrays) with the prepared document as
+    pickled bytes, which this process does not unpickle; the decisions are
+    made here, in input order, from the sketches; then the verdicts go back
+    to the workers with those bytes, and the workers finish the documents.
+    A batch is decided while the next one is prepared, and finished while
+    the one after it is decided."""
+    items = iter(documents)
+    failure: Exception | None = None
+    work = functools.partial(_corpus_work, config=cleaner.config)
+    with _Workers(work, jobs, start_method) as workers:
+        preparing: deque[tuple[list[D], list[int]]] = deque()
+        finishing: deque[tuple[list[D], list[int]]] = deque()
+
+        def decide_oldest() -> None:
+            batch, keys = preparing.popleft()
+            sketches = itertools.chain.from_iterable(map(workers.result, keys))
+            verdicts = [(cleaner.decide(sketch, doc_id(doc)), blob)
+                        for doc, (sketch, blob) in zip((d for d in batch if d.text is not None), sketches)]
+            finishing.append((batch, _submit(workers, verdicts, jobs)))
+
+        while failure is None:
+            batch, failure = _take(items, jobs * _BATCH_PER_JOB, _BATCH_CHARS)
+            if not batch:
+                break
+            preparing.append((batch, _submit(workers, [doc.text for doc in batch if doc.text is not None], jobs)))
+            if len(preparing) > 1:
+                decide_oldest()
+            if len(finishing) > 1:
+                yield from _paired(*finishing.popleft(), workers)
+        while preparing or finishing:
+            if preparing:
+                decide_oldest()
+            yield from _paired(*finishing.popleft(), workers)
+    if failure is not None:
+        raise failure
+
+
+def _submit(workers: _Workers[Any], tasks: list[Any], jobs: int) -> list[int]:
+    """Hand a batch's tasks to the workers in chunks; the chunks' keys, in order."""
+    size = max(1, len(tasks) // (jobs * _CHUNKS_PER_JOB))
+    return [workers.submit(tasks[i : i + size]) for i in range(0, len(tasks), size)]
+
+
+def _corpus_work(tasks: list[Any], config: Config) -> list[Any]:
+    """A worker's part of corpus scope: texts to prepare, or a prepared
+    document (pickled) and the corpus verdict on it to finish."""
+    if tasks and isinstance(tasks[0], str):
+        return [(ready.sketch(), pickle.dumps(ready, pickle.HIGHEST_PROTOCOL)) for ready in prepare_many(tasks, config)]
+    return [pickle.loads(blob).apply(verdict) for verdict, blob in tasks]
 
 
 def _take(items: Iterator[D], max_items: int, max_chars: int,
@@ -278,7 +334,7 @@ class _Workers(Generic[R]):
             self.close()
             raise
 
-    def submit(self, texts: list[str]) -> int:
+    def submit(self, texts: list[Any]) -> int:
         """Hand a chunk to the workers; its key, for `result`."""
         key = next(self._keys)
         self._waiting.append((key, texts))
