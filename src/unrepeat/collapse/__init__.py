@@ -41,7 +41,7 @@ from ..segment import sentences
 from .choice import Decision, choose
 from .clusters import Document, is_long
 from .passages import Passage, classify, passage_rule
-from .pieces import Piece, cut_sentences, squeeze, with_keys
+from .pieces import Piece, chains_many, cut_sentences, squeeze, with_keys
 from .removals import CorpusCopy, collapse_new_stutters, keep_teasers_and_code_whole, records, settle, spans
 from .runs import find_runs
 from .similar import similarity
@@ -107,7 +107,9 @@ def analyze_many(texts: Sequence[str], config: Config | None = None) -> list[Ana
     config = config or Config()
     norms = [normalize(text, config) for text in texts]
     squeezed = [squeeze(norm.text) for norm in norms]
-    cuts = [cut_sentences(norm, sentences(norm.text, norm.paragraphs), sq) for norm, sq in zip(norms, squeezed)]
+    sents = [sentences(norm.text, norm.paragraphs) for norm in norms]
+    found = chains_many([sq[0] if len(s) > 1 else sq[0][:0] for sq, s in zip(squeezed, sents)])
+    cuts = [cut_sentences(*args) for args in zip(norms, sents, squeezed, found)]
     keys = matching_keys([body for cut in cuts for body in cut.bodies])
     fingerprints = simhash_many(keys)
     out = []

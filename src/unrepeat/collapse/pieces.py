@@ -154,15 +154,25 @@ def anchors(hashes: np.ndarray) -> np.ndarray:
     return found[np.concatenate(([True], found[1:] != found[:-1]))]
 
 
-def anchor_pairs(hashes: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs ``(i, j)``, ``i < j``, of sampled positions with equal grams.
+def anchor_pairs(hashes: np.ndarray, where: np.ndarray,
+                 group: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(i, j)``, ``i < j``, of sampled positions with equal grams
+    (and, if given, in the same ``group``).
 
     Every pair of occurrences when a gram occurs at most `_ALL_PAIRS` times,
     else each occurrence with the next one.
     """
     values = hashes[where]
-    order = np.lexsort((where, values))
-    values, where = values[order], where[order]
+    if group is not None:
+        order = np.lexsort((where, values, group))
+        # a value per (group, gram): equal only within a group
+        same_group = np.concatenate(([False], group[order][1:] == group[order][:-1]))
+        values = values[order]
+        values = np.cumsum(~(same_group & np.concatenate(([False], values[1:] == values[:-1]))))
+        where = where[order]
+    else:
+        order = np.lexsort((where, values))
+        values, where = values[order], where[order]
     n = len(values)
     if n < 2:
         empty = np.zeros(0, dtype=np.int64)
@@ -195,6 +205,48 @@ def chains(stream: np.ndarray) -> list[tuple[int, int, int]]:
     if len(hashes) < 2:
         return []
     i, j = anchor_pairs(hashes, anchors(hashes))
+    return _follow(stream, i, j)
+
+
+def chains_many(streams: list[np.ndarray]) -> list[list[tuple[int, int, int]]]:
+    """`chains` of each stream, the sampling done for all of them at once.
+
+    The streams are hashed as one; a minimizer is taken only over windows
+    that lie in one stream, and grams are paired only within a stream, so
+    each stream gets what `chains` would give it. (Within a document few
+    grams repeat: most documents end here with no pair to follow.)
+    """
+    out: list[list[tuple[int, int, int]]] = [[] for _ in streams]
+    # A stream with WINDOW grams or fewer has one minimizer: nothing to pair.
+    sampled = [k for k, s in enumerate(streams) if len(s) - GRAM + 1 > WINDOW]
+    if not sampled:
+        return out
+    parts = [streams[k] for k in sampled]
+    lengths = np.array([len(p) for p in parts], dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    hashes = gram_hashes(np.concatenate(parts))
+    windows = np.lib.stride_tricks.sliding_window_view(hashes, WINDOW)
+    found = windows.argmin(axis=1) + np.arange(len(windows))
+    # windows that start at k, k + WINDOW <= start + the stream's number of grams
+    inside = np.zeros(len(windows) + 1, dtype=np.int64)
+    np.add.at(inside, starts, 1)
+    np.add.at(inside, starts + lengths - GRAM + 1 - WINDOW + 1, -1)
+    found = found[np.cumsum(inside[:-1]) > 0]
+    found = found[np.concatenate(([True], found[1:] != found[:-1]))]
+    doc = np.searchsorted(starts, found, "right") - 1
+    i, j = anchor_pairs(hashes, found, doc)
+    if not len(i):
+        return out
+    owner = doc[np.searchsorted(found, i)]
+    for m in np.unique(owner).tolist():
+        mine = owner == m
+        k, at = sampled[m], int(starts[m])
+        out[k] = _follow(streams[k], i[mine] - at, j[mine] - at)
+    return out
+
+
+def _follow(stream: np.ndarray, i: np.ndarray, j: np.ndarray) -> list[tuple[int, int, int]]:
+    """The chains through the pairs ``(i, j)`` of sampled positions with equal grams."""
     if not len(i):
         return []
     d = j - i
@@ -282,14 +334,19 @@ def with_keys(cut: Cut, keys: list[str]) -> list[Piece]:
 
 
 def cut_sentences(norm: Normalized, sents: list[Sentence],
-                  squeezed: tuple[np.ndarray, np.ndarray] | None = None) -> Cut:
-    """`make_pieces` up to the matching keys, which callers may compute for many documents at once."""
+                  squeezed: tuple[np.ndarray, np.ndarray] | None = None,
+                  found: list[tuple[int, int, int]] | None = None) -> Cut:
+    """`make_pieces` up to the matching keys, which callers may compute for
+    many documents at once (``found``: the document's `chains`, if already made)."""
     text = norm.text
     stream, where = squeezed if squeezed is not None else squeeze(text)
     starts = np.array([s.start for s in sents], dtype=np.int64)
     s_starts = np.searchsorted(where, starts).tolist()
     s_ends = s_starts[1:] + [len(stream)]
-    found = chains(stream) if len(sents) > 1 else []
+    if len(sents) < 2:
+        found = []
+    elif found is None:
+        found = chains(stream)
     if found:
         inner = cuts(np.array(s_starts + [len(stream)], dtype=np.int64), found).tolist()
     else:
