@@ -443,14 +443,15 @@ def test_non_starters_are_all_listed():
 # ---------------------------------------------------------------- the plain text shortcut
 
 _PLAIN_PIECES = ["a", "b", "T", "A", " ", "\n", "\n\n", ".", "!", "?", "…", "...", "é", "“", "”", "’", '"', "Ã",
-                 "©", "Â", "\u00a0", "\t", "Word", "ok.", "The", "1", "ß", "\u0301", "日本", "&", "Œ", "—", "\r\n"]
+                 "©", "Â", "\u00a0", "\t", "Word", "ok.", "The", "1", "ß", "\u0301", "日本", "&", "Œ", "—", "\r\n",
+                 "&amp;", "&#10;", "Ã©", "numbers.Real", "dad.The", "dad. Then", "áš", "Ã\n"]
 
 
 def _the_long_way(text):
     import unrepeat.normalize as module
 
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(module, "_normalize_plain", lambda raw: None)
+        m.setattr(module, "_normalize_plain", lambda raw, config: None)
         return normalize(text)
 
 
@@ -459,7 +460,7 @@ def _the_long_way(text):
 def test_the_plain_shortcut_gives_what_the_long_way_gives(text):
     from unrepeat.normalize import _normalize_plain
 
-    plain = _normalize_plain(text)
+    plain = _normalize_plain(text, Config())
     if plain is None:
         return
     full = _the_long_way(text)
@@ -471,6 +472,8 @@ def test_the_plain_shortcut_gives_what_the_long_way_gives(text):
 def test_the_plain_shortcut_takes_one_line_paragraphs_and_nothing_to_repair():
     from unrepeat.normalize import _normalize_plain
 
-    assert _normalize_plain("A title\n\n\nIts body, “quoted”.\n").fixes == {"whitespace": 1}
-    for text in ("two\nlines", "end.Start", "a  b", "cafe\u0301", "x\r\ny", "Ã©t\u00e9", "tab\there", " lead"):
-        assert _normalize_plain(text) is None, text
+    assert _normalize_plain("A title\n\n\nIts body, “quoted”.\n", Config()).fixes == {"whitespace": 1}
+    assert _normalize_plain("Fish & chips. Brought by dad.Then home.\n\nAsk dad. Then go.", Config()) is None
+    assert _normalize_plain("Fish & chips at numbers.Real prices.", Config()) is not None
+    for text in ("two\nlines", "end.The", "a  b", "cafe\u0301", "x\r\ny", "Ã©t\u00e9", "tab\there", " lead"):
+        assert _normalize_plain(text, Config()) is None, text

@@ -26,6 +26,7 @@ nothing (`normalize` is a fixed point), and its time is linear in the input.
 
 from __future__ import annotations
 
+import itertools
 import re
 import re._constants as _sre  # the parsed form of ftfy's pattern, see `_badness_kernel`
 import re._parser as _sre_parser
@@ -946,7 +947,23 @@ def _maybe_mojibake(raw: str, outside_ascii: Any) -> bool:
 _GLUE_ANY_LINE = regex.compile(rf"(?m){_GLUE.pattern}")
 
 
-def _normalize_plain(raw: str) -> Normalized | None:
+def _lines_need_nothing(raw: str, suspects: list[int], config: Config) -> bool:
+    """Would `normalize` leave each line holding one of the positions
+    ``suspects`` as it is (ftfy, NFC, whitespace, glued sentences)?"""
+    lines = raw.split("\n")
+    starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
+    evidence = _Evidence([_Line(0, 0, line, False) for line in lines])
+    for k in sorted({bisect_right(starts, at) - 1 for at in suspects}):
+        line = lines[k]
+        if _fix_line(line, config, Counter())[1]:
+            return False
+        _, spaces, glued = _edit_line(line, config.whitespace, config.glued_sentences, evidence)
+        if spaces or glued:
+            return False
+    return True
+
+
+def _normalize_plain(raw: str, config: Config) -> Normalized | None:
     """`normalize` of a text that needs no repair, made without the line
     machinery: one-line paragraphs split by "\\n" only, nothing for ftfy,
     NFC, whitespace or glue to change; None for any other text.
@@ -958,10 +975,12 @@ def _normalize_plain(raw: str) -> Normalized | None:
     once, in a table (a test finds all of what `normalize` would act on,
     and may find more: such a text then takes the long way).
 
-    >>> [(p.start, p.end) for p in _normalize_plain("A title\\n\\nIts body.\\n").paragraphs]
+    >>> [(p.start, p.end) for p in _normalize_plain("A title\\n\\nIts body.\\n", Config()).paragraphs]
     [(0, 7), (9, 18)]
-    >>> _normalize_plain("Two\\nlines.\\n") is None, _normalize_plain("Café &amp; bar") is None
+    >>> _normalize_plain("Two\\nlines.\\n", Config()) is None, _normalize_plain("Café &amp; bar", Config()) is None
     (True, True)
+    >>> _normalize_plain("Fish & chips.\\n", Config()).text
+    'Fish & chips.\\n'
     """
     import numpy as np
 
@@ -969,16 +988,31 @@ def _normalize_plain(raw: str) -> Normalized | None:
         return None  # spaces at either end of a line, or two in a row (`_WS_EDIT`)
     codes = np.frombuffer(raw.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     bits = _plain_table()[codes]
-    if np.any(bits & (_NOT_PLAIN | _ODD_SPACE)):
+    if np.any(bits & _ODD_SPACE):
         return None
-    if np.any((bits[:-1] & _BEFORE_GLUE != 0) & (bits[1:] & _NOT_ASCII_ALPHA != 0)) and _GLUE_ANY_LINE.search(raw):
-        return None  # a glued sentence candidate (checked where a stop meets what may be a capital)
+    # Where a line may still need a repair, it is asked as `normalize` asks
+    # it (`_fix_line`, `_edit_line`): an "&" (an HTML entity?), what looks
+    # like mojibake, a glued sentence candidate. Any other character ftfy
+    # acts on ends the shortcut.
+    suspects: list[int] = []
+    if np.any(bits & _NOT_PLAIN):
+        odd = np.flatnonzero(bits & _NOT_PLAIN)
+        if np.any(codes[odd] != ord("&")):
+            return None
+        suspects += odd.tolist()
+    if np.any((bits[:-1] & _BEFORE_GLUE != 0) & (bits[1:] & _NOT_ASCII_ALPHA != 0)):
+        suspects += [m.start() - 1 for m in _GLUE_ANY_LINE.finditer(raw)]
     if not raw.isascii():
-        outside = np.flatnonzero(codes >= 0x80)
-        if _maybe_mojibake(raw, outside) or not unicodedata.is_normalized("NFC", raw):
+        if not unicodedata.is_normalized("NFC", raw):
             return None
         if np.count_nonzero(codes >= 0x300) >= 64 and _LONG_MARK_RUN.search(raw):
             return None  # (every character of a long run of marks is U+0300 or above)
+        if _maybe_mojibake(raw, np.flatnonzero(codes >= 0x80)):
+            assert _MAYBE_MOJIBAKE is not None
+            # A match the search skips overlaps one it finds: the lines of both ends of each.
+            suspects += [at for m in _MAYBE_MOJIBAKE.finditer(raw) for at in (m.start(), m.end() - 1)]
+    if suspects and not _lines_need_nothing(raw, sorted(set(suspects)), config):
+        return None
     parts: list[str] = []
     offsets = OffsetMap(len(raw))
     paragraphs: list[Paragraph] = []
@@ -1016,7 +1050,7 @@ def _normalize_plain(raw: str) -> Normalized | None:
 def normalize(raw: str, config: Config | None = None) -> Normalized:
     """Normalize raw text faithfully; see the module docstring."""
     config = config or Config()
-    plain = _normalize_plain(raw)
+    plain = _normalize_plain(raw, config)
     if plain is not None:
         return plain
     fixes: Counter[str] = Counter()
