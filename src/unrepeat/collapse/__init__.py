@@ -35,13 +35,14 @@ import numpy as np
 
 from ..config import Config
 from ..fingerprint import matching_keys, simhash_many
+from ..index import near_duplicate_pairs
 from ..normalize import Normalized, normalize
 from ..report import CleanResult, apply_removals
 from ..segment import sentences
 from .choice import Decision, choose
 from .clusters import Document, is_long
 from .passages import Passage, classify, passage_rule
-from .pieces import Piece, chains_many, cut_sentences, squeeze, with_keys
+from .pieces import Cut, Piece, chains_many, cut_sentences, squeeze, with_keys
 from .removals import CorpusCopy, collapse_new_stutters, keep_teasers_and_code_whole, records, settle, spans
 from .runs import find_runs
 from .similar import similarity
@@ -112,15 +113,46 @@ def analyze_many(texts: Sequence[str], config: Config | None = None) -> list[Ana
     cuts = [cut_sentences(*args) for args in zip(norms, sents, squeezed, found)]
     keys = matching_keys([body for cut in cuts for body in cut.bodies])
     fingerprints = simhash_many(keys)
+    near = _near_pairs_in(fingerprints, [len(cut.bodies) for cut in cuts], config.threshold)
     out = []
     at = 0
-    for text, norm, sq, cut in zip(texts, norms, squeezed, cuts):
+    for k, (text, norm, sq, cut) in enumerate(zip(texts, norms, squeezed, cuts)):
         n = len(cut.bodies)
         pieces = with_keys(cut, keys[at : at + n])
-        doc = Document(norm, pieces, config, text, sq[0], fingerprints[at : at + n])
-        out.append(Analysis(len(text), norm, pieces, decide(doc), config, fingerprints[at : at + n]))
+        fps = fingerprints[at : at + n]
+        if k in near or _same_letters_twice(sq[0], cut):
+            decisions = decide(Document(norm, pieces, config, text, sq[0], fps))
+        else:
+            # No two pieces with the same letters, none near another: every
+            # cluster occurs once, and `decide` would decide nothing.
+            decisions = {}
+        out.append(Analysis(len(text), norm, pieces, decisions, config, fps))
         at += n
     return out
+
+
+def _same_letters_twice(stream: np.ndarray, cut: Cut) -> bool:
+    """Do two pieces of ``cut`` have the same letters and digits (some)?"""
+    seen = {stream[s0:s1].tobytes() for _, _, _, s0, s1 in cut.spans if s1 > s0}
+    return len(seen) < sum(1 for _, _, _, s0, s1 in cut.spans if s1 > s0)
+
+
+def _near_pairs_in(fingerprints: np.ndarray, sizes: list[int], k: int) -> set[int]:
+    """The documents (of ``sizes`` consecutive pieces each) holding two
+    pieces whose fingerprints differ in 1 to ``k`` bits: all documents
+    whose near-duplicate search (`Document`) can find something, and
+    perhaps a few more. One search for all of them."""
+    if k == 0 or len(fingerprints) < 2:
+        return set()
+    values, inverse = np.unique(fingerprints, return_inverse=True)
+    pairs = near_duplicate_pairs(values, k)
+    if not len(pairs):
+        return set()
+    doc_of = np.repeat(np.arange(len(sizes)), sizes)
+    docs: dict[int, set[int]] = {}
+    for piece, value in enumerate(inverse.tolist()):
+        docs.setdefault(value, set()).add(int(doc_of[piece]))
+    return {d for a, b in pairs.tolist() for d in docs[a] & docs[b]}
 
 
 def finish(analysis: Analysis, corpus: dict[int, CorpusCopy] | None = None,
@@ -137,8 +169,11 @@ def finish(analysis: Analysis, corpus: dict[int, CorpusCopy] | None = None,
             corpus[i] = copy._replace(similarity=min(copy.similarity, d.similarity))
             del decisions[i]
     removed = set(decisions) | set(corpus)
-    removals = tuple(records(norm, cut, spans(norm, cut, analysis.para_pieces(), removed), decisions, corpus,
-                             analysis.config.similarity))
+    if removed:
+        removals = tuple(records(norm, cut, spans(norm, cut, analysis.para_pieces(), removed), decisions, corpus,
+                                 analysis.config.similarity))
+    else:  # (most documents)
+        removals = ()
     out = apply_removals(norm.text, removals)
     stats = {"input_chars": analysis.input_chars, "paragraphs": len(norm.paragraphs),
              "sentences": len({p.unit for p in cut})}
