@@ -150,8 +150,9 @@ def _near_pairs_in(fingerprints: np.ndarray, sizes: list[int], k: int) -> set[in
         return set()
     doc_of = np.repeat(np.arange(len(sizes)), sizes)
     docs: dict[int, set[int]] = {}
-    for piece, value in enumerate(inverse.tolist()):
-        docs.setdefault(value, set()).add(int(doc_of[piece]))
+    paired = np.flatnonzero(np.isin(inverse, pairs))
+    for value, doc in zip(inverse[paired].tolist(), doc_of[paired].tolist()):
+        docs.setdefault(value, set()).add(doc)
     return {d for a, b in pairs.tolist() for d in docs[a] & docs[b]}
 
 
