@@ -14,9 +14,8 @@ import re
 import signal
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from itertools import zip_longest
 from pathlib import Path, PurePath
@@ -24,10 +23,10 @@ from typing import ClassVar, NamedTuple, Protocol
 
 import click
 
-from . import __version__, report_page
-from .collapse import clean
+from . import __version__, documents, report_page
 from .config import Config, Keep, Scope
 from .corpus import CorpusIndex, IndexFileError
+from .documents import Document
 from .engine import WorkerDied, clean_documents
 from .io import (
     STDIN,
@@ -41,7 +40,6 @@ from .io import (
     ParquetBatch,
     ParquetOutput,
     Source,
-    decode,
     find_inputs,
     format_of,
     json_bytes,
@@ -53,10 +51,8 @@ from .io import (
     read_records,
     read_text,
     remove_stale_temps,
-    too_large,
 )
-from .records import text_of
-from .report import CleanResult, Removal, Summary, apply_removals, sha256, utf8_len
+from .report import CleanResult, Summary
 from .verify import VerifyError, check_report
 
 _DEFAULT = Config()
@@ -427,15 +423,12 @@ class _Item(NamedTuple):
 
     kind: _Kind
     source: int  # index into the sources
-    text: str | None = None
-    id: object = None
-    record: dict[str, object] | None = None
-    line: int | None = None  # JSONL line number, Parquet row number (from 1)
-    invalid_utf8: int = 0
-    error: str | None = None
-    name: str = ""  # the document's name in a corpus: its id, else FILE:LINE; a text input's file name
-    size: int = 0  # bytes of the input file it took, for progress
+    doc: Document = Document(None, None)
     batch: ParquetBatch | None = None  # the Parquet batch of a row
+
+    @property
+    def text(self) -> str | None:
+        return self.doc.text
 
 
 def _items(sources: list[Source], text_field: str, id_field: str, skip_errors: bool,
@@ -443,55 +436,31 @@ def _items(sources: list[Source], text_field: str, id_field: str, skip_errors: b
     for index, source in enumerate(sources):
         yield _Item(_Kind.BEGIN, index)
         if source.format is Format.TEXT:
-            yield _text_item(index, source, skip_errors, max_bytes)
+            try:
+                doc = documents.from_text(read_bytes(source, max_bytes), source.name)
+            except DocumentTooLarge as exc:
+                if not skip_errors:
+                    raise
+                doc = documents.skipped_text(source.name, exc.problem)
+            yield _Item(_Kind.DOC if doc.error is None else _Kind.SKIP, index, doc)
         elif source.format is Format.JSONL:
             for line in read_jsonl(source, max_bytes):
-                yield _record_item(index, source, line, text_field, id_field, skip_errors)
+                yield _record_item(index, source, documents.from_line(line, source.name, text_field, id_field),
+                                   skip_errors)
         else:
             for batch in read_parquet(source):
                 for i, row in enumerate(batch.rows):
                     line = JsonLine(batch.first + i, row, None, 0)
-                    item = _record_item(index, source, line, text_field, id_field, skip_errors, max_bytes)
-                    yield item._replace(batch=batch)
+                    doc = documents.from_line(line, source.name, text_field, id_field, max_bytes, unit="row")
+                    yield _record_item(index, source, doc, skip_errors, batch)
         yield _Item(_Kind.END, index)
 
 
-def _text_item(index: int, source: Source, skip_errors: bool, max_bytes: int | None) -> _Item:
-    """A text input as one document (``size``: its bytes), or left out when it is too large and errors are skipped."""
-    try:
-        data = read_bytes(source, max_bytes)
-    except DocumentTooLarge as exc:
-        if not skip_errors:
-            raise
-        return _Item(_Kind.SKIP, index, id=source.name, error=exc.problem, name=source.name)
-    whole, invalid = decode(data)
-    return _Item(_Kind.DOC, index, whole, source.name, invalid_utf8=invalid, name=source.name, size=len(data))
-
-
-def _record_item(index: int, source: Source, line: JsonLine, text_field: str, id_field: str, skip_errors: bool,
-                 max_bytes: int | None = None) -> _Item:
-    text, error = _record_text(line, text_field)
-    if text is not None and max_bytes is not None and len(text) * 4 > max_bytes and utf8_len(text) > max_bytes:
-        text, error = None, too_large(max_bytes)  # a Parquet text (a JSONL line is checked as it is read)
-    doc_id = None if line.record is None else line.record.get(id_field)
-    if error is not None and not skip_errors:
-        raise InputError(source.name, error, line.number)
-    name = f"{source.name}:{line.number}" if doc_id is None else str(doc_id)
-    kind = _Kind.DOC if error is None else _Kind.SKIP
-    return _Item(kind, index, text, doc_id, line.record if error is None else None, line.number, line.invalid_utf8,
-                 error, name, line.size)
-
-
-def _record_text(line: JsonLine, text_field: str) -> tuple[str | None, str | None]:
-    """The text of a JSONL line's record, or what is wrong with it."""
-    if line.record is None:
-        return None, line.error
-    try:
-        return text_of(line.record, text_field), None
-    except KeyError as exc:
-        return None, str(exc.args[0])
-    except ValueError as exc:
-        return None, str(exc)
+def _record_item(index: int, source: Source, doc: Document, skip_errors: bool,
+                 batch: ParquetBatch | None = None) -> _Item:
+    if doc.error is not None and not skip_errors:
+        raise InputError(source.name, doc.error, doc.line)
+    return _Item(_Kind.DOC if doc.error is None else _Kind.SKIP, index, doc, batch)
 
 
 def _input_size(sources: list[Source]) -> int | None:
@@ -545,23 +514,22 @@ def _run(sources: list[Source], items: Iterator[_Item], config: Config, jobs: in
     try:
         with contextlib.closing(results):
             for item, result in results:
-                where = sources[item.source].name + ("" if item.line is None else f":{item.line}")
-                summary.read += item.size
-                if item.invalid_utf8:
-                    summary.invalid_utf8 += item.invalid_utf8
-                    progress.warn(f"{where}: {item.invalid_utf8} invalid UTF-8 sequences replaced with U+FFFD")
+                doc = item.doc
+                summary.read += doc.size
+                summary.invalid_utf8 += doc.invalid_utf8
+                for warning in documents.warnings(doc):
+                    progress.warn(warning)
                 if item.kind is _Kind.BEGIN:
                     sink.begin(item.source)
                 elif item.kind is _Kind.END:
                     sink.end()
                 elif item.kind is _Kind.SKIP:
                     summary.skipped += 1
-                    progress.warn(f"{where}: skipped: {item.error}")
                     sink.skipped(item)
                 elif result is not None:
-                    dropped = sink.document(item, result, where)
+                    dropped = sink.document(item, result, doc.where)
                     # a text file counts the bytes read; a record, its text field in UTF-8
-                    summary.add(item.text or "", result, dropped, item.size if item.record is None else None)
+                    summary.add(doc.text or "", result, dropped, doc.size if doc.record is None else None)
                     progress.update(summary)
     except WorkerDied as exc:
         sink.abort()
@@ -575,7 +543,7 @@ def _run(sources: list[Source], items: Iterator[_Item], config: Config, jobs: in
 
 
 def _name(item: _Item) -> str:
-    return item.name
+    return item.doc.name
 
 
 class _Files:
@@ -615,39 +583,30 @@ class _Files:
         self._open = [self._parquet or self._output] + ([self._report] if self._report else [])
 
     def document(self, item: _Item, result: CleanResult, where: str) -> bool:
-        dropped = self._drop_duplicates and result.duplicate_of is not None
+        doc = item.doc
+        dropped = documents.dropped(result, drop_duplicates=self._drop_duplicates)
         self._streamed |= self._to_stdout and not dropped
         if item.batch is not None:
             self._row(item.batch, None if dropped else result.text)
-        elif item.record is None:
-            self._drop_text = dropped
+        elif doc.record is None:
+            self._drop_text = bool(dropped)
             if not dropped:
                 self._output.write(result.text.encode("utf-8"))
         elif not dropped:
-            self._output.write(json_bytes({**item.record, self._text_field: result.text}))
+            self._output.write(json_bytes(documents.output_record(doc, result, self._text_field)))
         if self._report is not None:
-            report = result.report(item.id, self._config)  # type: ignore[arg-type]
-            if item.line is not None:
-                report["row" if item.batch is not None else "line"] = item.line
-            if item.invalid_utf8:
-                report["invalid_utf8"] = item.invalid_utf8
-            if dropped:
-                report["dropped"] = True
-            self._report.write(json_bytes(report, indent=None if item.line is not None else 2))
-        return dropped
+            report = documents.report_record(doc, result, self._config, dropped)
+            self._report.write(json_bytes(report, indent=None if doc.line is not None else 2))
+        return bool(dropped)
 
     def skipped(self, item: _Item) -> None:
         if item.batch is not None:
             self._row(item.batch, None)
-        elif item.line is None:
+        elif item.doc.line is None:
             self._drop_text = True  # a text input left out has no output file
-        if self._report is None:
-            return
-        if item.line is None:
-            self._report.write(json_bytes({"id": item.id, "error": item.error}, indent=2))
-        else:
-            key = "row" if item.batch is not None else "line"
-            self._report.write(json_bytes({"id": item.id, "error": item.error, key: item.line}))
+        if self._report is not None:
+            indent = None if item.doc.line is not None else 2
+            self._report.write(json_bytes(documents.skipped_report(item.doc), indent=indent))
 
     def _row(self, batch: ParquetBatch, text: str | None) -> None:
         if batch is not self._batch:
@@ -706,7 +665,8 @@ class _DiffView:
         self._stream = sys.stdout.buffer
 
     def document(self, item: _Item, result: CleanResult, where: str) -> bool:
-        header = f"==> {where}" + ("" if item.record is None or item.id is None else f" (id {item.id})") + " <=="
+        doc = item.doc
+        header = f"==> {where}" + ("" if doc.record is None or doc.id is None else f" (id {doc.id})") + " <=="
         parts = [click.style(header, bold=True) if self._color else header, "\n"]
         pos = 0
         for removal in sorted(result.removals, key=lambda r: r.start):
@@ -893,7 +853,7 @@ def _verify_records(source: Source, report_source: Source, output: Source, text_
             raise DataError(f"{where}: the report line is for {position} {report[position]}")
         if "error" in report:
             continue  # left out by --on-error skip: no output record
-        text, error = _record_text(line, text_field)
+        text, error = (None, line.error) if line.record is None else documents.text_problem(line.record, text_field)
         if line.record is None or text is None:
             raise DataError(f"{where}: {error}")
         doc_id = line.record.get(id_field)
