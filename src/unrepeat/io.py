@@ -891,7 +891,7 @@ def _compressing(file: IO[bytes], kind: str | None) -> IO[bytes]:
     if kind == "gz":
         return cast(IO[bytes], gzip.GzipFile(filename="", mode="wb", fileobj=file, compresslevel=6, mtime=0))
     if kind == "zst":
-        return zstandard.ZstdCompressor(level=3).stream_writer(file, closefd=False)  # type: ignore[return-value]
+        return zstandard.ZstdCompressor(level=3).stream_writer(file, closefd=False)
     return file
 
 
