@@ -1,5 +1,8 @@
 """clean_records inside Hugging Face ``datasets``: ``Dataset.map(batched=True)``, as the README shows."""
 
+import ast
+from pathlib import Path
+
 import pytest
 
 from unrepeat import Config, clean, clean_records
@@ -42,3 +45,13 @@ def test_a_bad_text_stops_the_map_naming_the_record():
     dataset = datasets.Dataset.from_list([{"text": "Fine."}, {"text": None}])
     with pytest.raises(ValueError, match='record 1: "text" must be a string, got None'):
         dataset.map(lambda batch: clean_records(batch), batched=True)
+
+
+def test_the_readme_example_runs_and_gives_what_it_says():
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = next(b for b in readme.split("```python\n")[1:] if "Dataset.from_list" in b).split("```")[0]
+    *code, last = block.strip().splitlines()
+    expression, _, said = last.partition("#")
+    scope: dict[str, object] = {}
+    exec("\n".join(code), scope)
+    assert eval(expression, scope) == ast.literal_eval(said.strip())
