@@ -27,8 +27,8 @@ nothing (`normalize` is a fixed point), and its time is linear in the input.
 from __future__ import annotations
 
 import re
-import re._constants as _sre  # the parsed form of ftfy's pattern, see `_badness_kernel`
-import re._parser as _sre_parser
+import re._constants as _sre  # type: ignore[import-not-found]  # the parsed form of ftfy's pattern, see `_badness_kernel`
+import re._parser as _sre_parser  # type: ignore[import-not-found]
 import unicodedata
 from bisect import bisect_right
 from collections import Counter
@@ -142,7 +142,7 @@ def _badness_kernel(bad: re.Pattern[str]) -> re.Pattern[str] | None:
     """
     try:
         parsed = _sre_parser.parse(bad.pattern, bad.flags)
-    except Exception:  # a private module: anything unexpected means "no pre-filter"
+    except Exception:  # noqa: BLE001 - a private module: anything unexpected means "no pre-filter"
         return None
     top = list(parsed.data)
     branches = [list(b.data) for b in top[0][1][1]] if len(top) == 1 and top[0][0] is _sre.BRANCH else [top]
@@ -766,7 +766,8 @@ class _Builder:
 
 # Whitespace that is not already one plain space between two words: a run
 # at either end of the line, two or more spaces, or any other space character.
-_WS_EDIT = rf"^[ {_SPACE}{_ZERO_WIDTH}]+|[ {_SPACE}{_ZERO_WIDTH}]+$| [ {_SPACE}{_ZERO_WIDTH}]+|[{_SPACE}{_ZERO_WIDTH}][ {_SPACE}{_ZERO_WIDTH}]*"
+_WS_EDIT = (rf"^[ {_SPACE}{_ZERO_WIDTH}]+|[ {_SPACE}{_ZERO_WIDTH}]+$"
+            rf"| [ {_SPACE}{_ZERO_WIDTH}]+|[{_SPACE}{_ZERO_WIDTH}][ {_SPACE}{_ZERO_WIDTH}]*")
 _EDIT = regex.compile(rf"(?P<ws>{_WS_EDIT})|{_GLUE.pattern}")
 
 

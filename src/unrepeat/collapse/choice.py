@@ -190,7 +190,7 @@ class Ranking:
             if (pieces[i].unit == pieces[i + 1].unit and doc.spaced_join(i) and not _ends_with_stop(doc.text(i))
                     and _continues(doc.text(i + 1))):
                 self.one_sentence.add(pair)
-            if doc.natural_join(i) or pieces[i].para != pieces[i + 1].para and self._heading_or_stop(i):
+            if doc.natural_join(i) or (pieces[i].para != pieces[i + 1].para and self._heading_or_stop(i)):
                 self.bounded.add(pair)
         # How many copies break between two atoms (after a stop or a heading),
         # and how many run them on in a paragraph as sentences do.

@@ -11,6 +11,7 @@ second: "X X X" gives the runs X1-X2, X2-X3 and X1-X3, never X1X2-X2X3.
 from __future__ import annotations
 
 from enum import IntEnum
+from itertools import pairwise
 from typing import NamedTuple
 
 from .clusters import Document
@@ -53,14 +54,14 @@ class Run(NamedTuple):
 
 def seed_pairs(doc: Document) -> list[tuple[int, int]]:
     """Pairs of pieces in the same cluster, in order."""
-    seeds = []
+    seeds: list[tuple[int, int]] = []
     for occ in doc.occurrences.values():
         if len(occ) < 2:
             continue
         if len(occ) <= ALL_PAIRS_LIMIT:
             seeds.extend((x, y) for k, x in enumerate(occ) for y in occ[k + 1 :])
         else:
-            seeds.extend(zip(occ, occ[1:]))
+            seeds.extend(pairwise(occ))
     seeds.sort()
     return seeds
 
