@@ -282,9 +282,10 @@ class Ranking:
             pair = atom[k], atom[k + 1]
             if self.code[k] or self.code[k + 1]:
                 continue  # (line breaks of code and tables are not paragraph breaks)
-            if pair in self.votes:
+            votes = self.votes.get(pair)
+            if votes is not None:
                 # Most copies of the text break where this one runs on, or the other way round.
-                votes, mine = self.votes[pair], int(pieces[k].para == pieces[k + 1].para)
+                mine = int(pieces[k].para == pieces[k + 1].para)
                 outvoted += votes[1 - mine] > votes[mine]
             if pieces[k].para == pieces[k + 1].para:
                 # Two pieces run together without a stop where another copy
@@ -295,7 +296,9 @@ class Ranking:
                     # A sentence per line where another copy runs them on in a
                     # paragraph (a break between paragraphs of several sentences
                     # is a paragraph break, whatever another copy glued).
-                    splits += pair in self.joined and self._single(k) and self._single(k + 1)
+                    # (Not where most copies break too.)
+                    splits += (pair in self.joined and self._single(k) and self._single(k + 1)
+                               and not (votes is not None and votes[0] > votes[1]))
                 else:
                     # A line break inside a sentence that another copy holds whole.
                     broken += pair in self.one_sentence
