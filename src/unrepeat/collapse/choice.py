@@ -194,13 +194,15 @@ class Ranking:
                 self.bounded.add(pair)
         # How many copies break between two atoms (after a stop or a heading),
         # and how many run them on in a paragraph as sentences do.
+        # (A copy with a sentence per line breaks everywhere: its breaks tell nothing.)
+        lines = self._sentence_lines(spans, region_of)
         self.votes: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
         for i in range(len(pieces) - 1):
             if (atom[i] < 0 or atom[i + 1] < 0 or region_of[i] < 0 or region_of[i] != region_of[i + 1]
                     or self.code[i] or self.code[i + 1]):
                 continue
             if pieces[i].para != pieces[i + 1].para and self._heading_or_stop(i):
-                self.votes[atom[i], atom[i + 1]][0] += 1
+                self.votes[atom[i], atom[i + 1]][0] += not lines[region_of[i]]
             elif doc.natural_join(i) and not self.blob[pieces[i].para]:
                 self.votes[atom[i], atom[i + 1]][1] += 1
         self.keyed = [0]  # pieces with letters before each piece
@@ -210,6 +212,16 @@ class Ranking:
         for lo, hi in spans:
             self.repeated[lo : hi + 1] = [True] * (hi - lo + 1)
         self.scores = [self._score(lo, hi) for lo, hi in spans]
+
+    def _sentence_lines(self, spans: list[tuple[int, int]], region_of: list[int]) -> list[bool]:
+        """Is each copy laid out a sentence per line: three lines or more of
+        prose, every one a single sentence?"""
+        pieces = self.doc.pieces
+        paras: list[set[int]] = [set() for _ in spans]
+        for k, p in enumerate(pieces):
+            if region_of[k] >= 0 and not self.code[k]:
+                paras[region_of[k]].add(p.para)
+        return [len(ps) >= 3 and all(self.single[p] for p in ps) for ps in paras]
 
     def _blob(self, p: int, members: dict[int, list[int]], region_of: list[int]) -> int:
         """How much paragraph p glues together what another copy holds as
@@ -285,8 +297,10 @@ class Ranking:
             votes = self.votes.get(pair)
             if votes is not None:
                 # Most copies of the text break where this one runs on, or the other way round.
+                # (Scrapers glue paragraphs, they do not invent breaks between
+                # paragraphs of several sentences: such a break is never outvoted.)
                 mine = int(pieces[k].para == pieces[k + 1].para)
-                outvoted += votes[1 - mine] > votes[mine]
+                outvoted += votes[1 - mine] > votes[mine] and (mine or self._single(k) or self._single(k + 1))
             if pieces[k].para == pieces[k + 1].para:
                 # Two pieces run together without a stop where another copy
                 # has a boundary: "ConsiderationsThe client", "Seedlings Before".
