@@ -197,12 +197,17 @@ class Ranking:
         # (A copy with a sentence per line breaks everywhere: its breaks tell nothing.)
         lines = self._sentence_lines(spans, region_of)
         self.votes: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+        # Where some copy breaks between two paragraphs of several sentences
+        # (scrapers glue paragraphs; they do not invent such breaks).
+        self.paragraph_break: set[tuple[int, int]] = set()
         for i in range(len(pieces) - 1):
             if (atom[i] < 0 or atom[i + 1] < 0 or region_of[i] < 0 or region_of[i] != region_of[i + 1]
                     or self.code[i] or self.code[i + 1]):
                 continue
             if pieces[i].para != pieces[i + 1].para and self._heading_or_stop(i):
                 self.votes[atom[i], atom[i + 1]][0] += not lines[region_of[i]]
+                if _ends_with_stop(doc.text(i)) and not self._single(i) and not self._single(i + 1):
+                    self.paragraph_break.add((atom[i], atom[i + 1]))
             elif doc.natural_join(i) and not self.blob[pieces[i].para]:
                 self.votes[atom[i], atom[i + 1]][1] += 1
         self.keyed = [0]  # pieces with letters before each piece
@@ -301,6 +306,9 @@ class Ranking:
                 # paragraphs of several sentences: such a break is never outvoted.)
                 mine = int(pieces[k].para == pieces[k + 1].para)
                 outvoted += votes[1 - mine] > votes[mine] and (mine or self._single(k) or self._single(k + 1))
+                # Two paragraphs run on in one, where another copy breaks them.
+                glued += (mine and votes[0] <= votes[1] and pair in self.paragraph_break
+                          and self.doc.natural_join(k))
             if pieces[k].para == pieces[k + 1].para:
                 # Two pieces run together without a stop where another copy
                 # has a boundary: "ConsiderationsThe client", "Seedlings Before".
