@@ -137,7 +137,16 @@ def regions(passages: list[Passage], atom: list[int], unit: list[int]) -> list[t
                 start -= 1
             if start > prev_lo:
                 copies[r - 1], copies[r] = (prev_lo, start - 1), (start, copies[r][1])
-    return copies
+    # A copy starts and ends with repeated pieces (a run's last match may lie
+    # past a gap, in the next copy: what it skipped is not this copy's).
+    trimmed = []
+    for lo, hi in copies:
+        while lo < hi and atom[lo] < 0:
+            lo += 1
+        while hi > lo and atom[hi] < 0:
+            hi -= 1
+        trimmed.append((lo, hi))
+    return trimmed
 
 
 class Ranking:
