@@ -204,7 +204,8 @@ class Ranking:
         # How many copies break between two atoms (after a stop or a heading),
         # and how many run them on in a paragraph as sentences do.
         # (A copy with a sentence per line breaks everywhere: its breaks tell nothing.)
-        lines = self._sentence_lines(spans, region_of)
+        self.lines = lines = self._sentence_lines(spans, region_of)
+        self.region_of = region_of
         self.votes: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
         # Where some copy breaks between two paragraphs of several sentences
         # (scrapers glue paragraphs; they do not invent such breaks).
@@ -229,13 +230,13 @@ class Ranking:
 
     def _sentence_lines(self, spans: list[tuple[int, int]], region_of: list[int]) -> list[bool]:
         """Is each copy laid out a sentence per line: three lines or more of
-        prose, every one a single sentence?"""
+        prose, all of them (a heading aside) a single sentence?"""
         pieces = self.doc.pieces
         paras: list[set[int]] = [set() for _ in spans]
         for k, p in enumerate(pieces):
             if region_of[k] >= 0 and not self.code[k]:
                 paras[region_of[k]].add(p.para)
-        return [len(ps) >= 3 and all(self.single[p] for p in ps) for ps in paras]
+        return [len(ps) >= 3 and sum(self.single[p] for p in ps) >= max(3, 0.8 * len(ps)) for ps in paras]
 
     def _blob(self, p: int, members: dict[int, list[int]], region_of: list[int]) -> int:
         """How much paragraph p glues together what another copy holds as
@@ -328,8 +329,10 @@ class Ranking:
                     # paragraph (a break between paragraphs of several sentences
                     # is a paragraph break, whatever another copy glued).
                     # (Not where most copies break too.)
+                    # (A single break between two one-sentence paragraphs is a layout, not a flaw.)
                     splits += (pair in self.joined and self._single(k) and self._single(k + 1)
-                               and not (votes is not None and votes[0] > votes[1]))
+                               and not (votes is not None and votes[0] > votes[1])
+                               and self.lines[self.region_of[lo]])
                 else:
                     # A line break inside a sentence that another copy holds whole.
                     broken += pair in self.one_sentence
