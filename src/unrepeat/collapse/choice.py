@@ -204,7 +204,9 @@ class Ranking:
         # How many copies break between two atoms (after a stop or a heading),
         # and how many run them on in a paragraph as sentences do.
         # (A copy with a sentence per line breaks everywhere: its breaks tell nothing.)
-        self.lines = lines = self._sentence_lines(spans, region_of)
+        # (A copy in one paragraph runs on everywhere: its run-ons tell nothing either.)
+        self.lines, one_paragraph = self._layouts(spans, region_of)
+        lines = self.lines
         self.region_of = region_of
         self.votes: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
         # Where some copy breaks between two paragraphs of several sentences
@@ -219,7 +221,7 @@ class Ranking:
                 if _ends_with_stop(doc.text(i)) and not self._single(i) and not self._single(i + 1):
                     self.paragraph_break.add((atom[i], atom[i + 1]))
             elif doc.natural_join(i) and not self.blob[pieces[i].para]:
-                self.votes[atom[i], atom[i + 1]][1] += 1
+                self.votes[atom[i], atom[i + 1]][1] += not one_paragraph[region_of[i]]
         self.keyed = [0]  # pieces with letters before each piece
         for p in pieces:
             self.keyed.append(self.keyed[-1] + bool(p.key))
@@ -228,15 +230,20 @@ class Ranking:
             self.repeated[lo : hi + 1] = [True] * (hi - lo + 1)
         self.scores = [self._score(lo, hi) for lo, hi in spans]
 
-    def _sentence_lines(self, spans: list[tuple[int, int]], region_of: list[int]) -> list[bool]:
-        """Is each copy laid out a sentence per line: three lines or more of
-        prose, all of them (a heading aside) a single sentence?"""
+    def _layouts(self, spans: list[tuple[int, int]], region_of: list[int]) -> tuple[list[bool], list[bool]]:
+        """Is each copy laid out a sentence per line (three lines or more of
+        prose, all of them but a heading a single sentence), and is it one
+        paragraph of three sentences or more?"""
         pieces = self.doc.pieces
         paras: list[set[int]] = [set() for _ in spans]
+        units: list[set[int]] = [set() for _ in spans]
         for k, p in enumerate(pieces):
             if region_of[k] >= 0 and not self.code[k]:
                 paras[region_of[k]].add(p.para)
-        return [len(ps) >= 3 and sum(self.single[p] for p in ps) >= max(3, 0.8 * len(ps)) for ps in paras]
+                units[region_of[k]].add(p.unit)
+        lines = [len(ps) >= 3 and sum(self.single[p] for p in ps) >= max(3, 0.8 * len(ps)) for ps in paras]
+        one = [len(ps) == 1 and len(us) >= 3 for ps, us in zip(paras, units)]
+        return lines, one
 
     def _blob(self, p: int, members: dict[int, list[int]], region_of: list[int]) -> int:
         """How much paragraph p glues together what another copy holds as
