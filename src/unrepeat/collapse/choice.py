@@ -209,8 +209,9 @@ class Ranking:
         lines = self.lines
         self.region_of = region_of
         self.votes: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-        # Where some copy breaks between two paragraphs of several sentences
-        # (scrapers glue paragraphs; they do not invent such breaks).
+        # Where some copy breaks between paragraphs after a stop (scrapers
+        # glue paragraphs; they do not invent such breaks, unless they break
+        # after every sentence).
         self.paragraph_break: set[tuple[int, int]] = set()
         for i in range(len(pieces) - 1):
             if (atom[i] < 0 or atom[i + 1] < 0 or region_of[i] < 0 or region_of[i] != region_of[i + 1]
@@ -218,7 +219,7 @@ class Ranking:
                 continue
             if pieces[i].para != pieces[i + 1].para and self._heading_or_stop(i):
                 self.votes[atom[i], atom[i + 1]][0] += not lines[region_of[i]]
-                if _ends_with_stop(doc.text(i)) and not self._single(i) and not self._single(i + 1):
+                if _ends_with_stop(doc.text(i)) and not lines[region_of[i]]:
                     self.paragraph_break.add((atom[i], atom[i + 1]))
             elif doc.natural_join(i) and not self.blob[pieces[i].para]:
                 self.votes[atom[i], atom[i + 1]][1] += not one_paragraph[region_of[i]]
