@@ -108,47 +108,28 @@ def settle(doc: Document, decisions: dict[int, Decision]) -> None:
                 decisions[i] = d._replace(kept=kept, similarity=sim)
 
 
-#: A unit of more pieces than this is several sentences glued together, not one sentence.
-TORN_PIECES = 3
+#: A unit of more words than this is several sentences glued together, not one sentence.
+TORN_WORDS = 40
 
 
 def keep_sentences_whole(doc: Document, decisions: dict[int, Decision]) -> None:
     """A sentence that keeps a repeated piece and loses another (its copies
     were decided apart: "On Windows the call goes through" kept in one copy,
     "`System.IO.File.Open` and inherits..." in another) would stand torn in
-    the output: it keeps its removed pieces instead, and the piece each one
-    named goes as their copy, where that leaves no sentence torn in turn;
-    otherwise the removed piece just stays. (A sentence whose kept part is
-    its own text, "...on our forum.Posted by", is not torn.)"""
+    the output: it keeps its removed pieces too. (Not a sentence whose kept
+    part is its own text, "...on our forum.Posted by", nor a long unit: text
+    glued without stops.)"""
     pieces = doc.pieces
     units: dict[int, list[int]] = defaultdict(list)
     for i, p in enumerate(pieces):
         if p.key:
             units[p.unit].append(i)
-
-    def torn(members: list[int]) -> bool:
-        # (A unit of many pieces is text glued without stops, not a sentence.)
-        return (len(members) <= TORN_PIECES and any(i in decisions for i in members)
-                and any(i not in decisions and not doc.is_unique(i) for i in members))
-
-    for unit in sorted(units):
-        members = units[unit]
-        if not torn(members):
-            continue
-        for i in members:
-            d = decisions.pop(i, None)
-            if d is None:
-                continue
-            w = d.kept
-            others = [m for m in units[pieces[w].unit] if m != w]
-            # The named piece goes as a copy of i when its sentence then goes whole.
-            if all(m in decisions for m in others):
-                sim = doc.similarity(w, i)
-                if sim >= doc.config.similarity:
-                    decisions[w] = Decision(w, i, d.reason, d.rule, sim)
-                    for j, e in list(decisions.items()):
-                        if e.kept == w and j != w:
-                            decisions[j] = e._replace(kept=i)
+    named = {d.kept for d in decisions.values()}
+    for members in units.values():
+        if (sum(pieces[i].words for i in members) <= TORN_WORDS and any(i in decisions for i in members)
+                and any(i not in decisions and (i in named or not doc.is_unique(i)) for i in members)):
+            for i in members:
+                decisions.pop(i, None)
 
 
 class Span(NamedTuple):
