@@ -116,7 +116,8 @@ def keep_sentences_whole(doc: Document, decisions: dict[int, Decision]) -> None:
     """A sentence that keeps a repeated piece and loses another (its copies
     were decided apart: "On Windows the call goes through" kept in one copy,
     "`System.IO.File.Open` and inherits..." in another) would stand torn in
-    the output: it keeps its removed pieces too. (Not a sentence whose kept
+    the output: it goes whole as a copy of the same sentence standing whole
+    elsewhere, or it keeps its removed pieces too. (Not a sentence whose kept
     part is its own text, "...on our forum.Posted by", nor a long unit: text
     glued without stops.)"""
     pieces = doc.pieces
@@ -125,11 +126,26 @@ def keep_sentences_whole(doc: Document, decisions: dict[int, Decision]) -> None:
         if p.key:
             units[p.unit].append(i)
     named = {d.kept for d in decisions.values()}
+    by_clusters: dict[tuple[int, ...], list[list[int]]] = defaultdict(list)
     for members in units.values():
-        if (sum(pieces[i].words for i in members) <= TORN_WORDS and any(i in decisions for i in members)
+        by_clusters[tuple(doc.cid[i] for i in members)].append(members)
+    for members in units.values():
+        if not (sum(pieces[i].words for i in members) <= TORN_WORDS and any(i in decisions for i in members)
                 and any(i not in decisions and (i in named or not doc.is_unique(i)) for i in members)):
-            for i in members:
+            continue
+        # It goes whole where the same sentence stands whole elsewhere, else it stays whole.
+        whole = next((other for other in by_clusters[tuple(doc.cid[i] for i in members)]
+                      if other is not members and not any(k in decisions for k in other)), None)
+        first = next(decisions[i] for i in members if i in decisions)
+        for i, k in zip(members, whole or members):
+            if whole is None:
                 decisions.pop(i, None)
+            elif (sim := doc.similarity(i, k)) >= doc.config.similarity:
+                decisions[i] = Decision(i, k, first.reason, first.rule, sim)
+            else:
+                for j in members:
+                    decisions.pop(j, None)
+                break
 
 
 class Span(NamedTuple):
