@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 from ..normalize import Normalized
 from ..report import Reason, Removal, Rule
-from .choice import Decision
+from .choice import Decision, _continues, _ends_with_stop
 from .clusters import Document
 from .pieces import Piece
 from .similar import similarity
@@ -129,9 +129,15 @@ def keep_sentences_whole(doc: Document, decisions: dict[int, Decision]) -> None:
     by_clusters: dict[tuple[int, ...], list[list[int]]] = defaultdict(list)
     for members in units.values():
         by_clusters[tuple(doc.cid[i] for i in members)].append(members)
+    def runs_on(i: int) -> bool:
+        # Piece i and the next, one removed and one kept, go on as one sentence: "meadow quarry!".
+        return ((i in decisions) != (i + 1 in decisions) and doc.spaced_join(i)
+                and not _ends_with_stop(doc.text(i)) and _continues(doc.text(i + 1)))
+
     for members in units.values():
         if not (sum(pieces[i].words for i in members) <= TORN_WORDS and any(i in decisions for i in members)
-                and any(i not in decisions and (i in named or not doc.is_unique(i)) for i in members)):
+                and (any(i not in decisions and (i in named or not doc.is_unique(i)) for i in members)
+                     or any(runs_on(i) for i in members[:-1] if pieces[i + 1].unit == pieces[i].unit))):
             continue
         # It goes whole where the same sentence stands whole elsewhere, else it stays whole.
         whole = next((other for other in by_clusters[tuple(doc.cid[i] for i in members)]
