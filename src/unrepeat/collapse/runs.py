@@ -89,6 +89,18 @@ def _next_match(doc: Document, a: int, b: int, j: int) -> Match | None:
     return Match(a + 1 + best[1], b + 1 + best[2], best[3])
 
 
+def _next_edit(doc: Document, a: int, b: int, j: int) -> Match | None:
+    """Where no copy follows (a, b): the nearest edited pair, after up to
+    ``max_gap`` pieces one copy adds or drops (the fewest in all)."""
+    n, g = len(doc.pieces), doc.config.max_gap
+    for total in range(2 * g + 1):
+        for ga in range(max(0, total - g), min(total, g) + 1):
+            x, y = a + 1 + ga, b + 1 + total - ga
+            if x < j and y < n and doc.edited(x, y):
+                return Match(x, y, Kind.EDITED)
+    return None
+
+
 def _restarts(cid: list[int], seen: dict[int, int], a: int, limit: int) -> bool:
     """Does the first occurrence start over at ``a``: the piece and the
     `RESTART` pieces after it repeat pieces it already holds, in order?"""
@@ -114,12 +126,9 @@ def extend(doc: Document, i: int, j: int, visited: set[tuple[int, int]] | frozen
     seen = {cid[i]: i}
     a, b = i, j
     while True:
-        found = _next_match(doc, a, b, j)
+        found = _next_match(doc, a, b, j) or _next_edit(doc, a, b, j)
         if found is None:
-            if a + 1 < j and b + 1 < n and doc.edited(a + 1, b + 1):
-                found = Match(a + 1, b + 1, Kind.EDITED)
-            else:
-                break
+            break
         if _restarts(cid, seen, found.a, j) or (found.a, found.b) in visited:
             break
         for x in range(a + 1, found.a + 1):
