@@ -121,7 +121,7 @@ def extend(doc: Document, i: int, j: int, visited: set[tuple[int, int]] | frozen
     copy 1 paired with the other "Next" of copy 2) would otherwise slide onto
     that diagonal and pair the two lines as copies.
     """
-    n, cid = len(doc.pieces), doc.cid
+    cid = doc.cid
     matches = [Match(i, j, Kind.STRONG)]
     seen = {cid[i]: i}
     a, b = i, j
