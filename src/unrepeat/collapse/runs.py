@@ -14,7 +14,7 @@ from enum import IntEnum
 from itertools import pairwise
 from typing import NamedTuple
 
-from .clusters import Document
+from .clusters import Document, differs_in_name_or_number
 
 #: Clusters with more occurrences than this pair each occurrence only with the
 #: next one, so one sentence repeated 100,000 times costs linear time.
@@ -96,7 +96,9 @@ def _next_edit(doc: Document, a: int, b: int, j: int) -> Match | None:
     for total in range(2 * g + 1):
         for ga in range(max(0, total - g), min(total, g) + 1):
             x, y = a + 1 + ga, b + 1 + total - ga
-            if x < j and y < n and doc.edited(x, y):
+            # (Past a gap, a variant in a name or number is another sentence: "The value 0 / 1 is reserved".)
+            if x < j and y < n and doc.edited(x, y) and (
+                    total == 0 or not differs_in_name_or_number(doc.text(x), doc.text(y))):
                 return Match(x, y, Kind.EDITED)
     return None
 
