@@ -50,7 +50,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _REPLACEMENT = "\ufffd"
 _REPLACEMENT_UTF8 = _REPLACEMENT.encode()
-_BOM_UTF8 = b"\xef\xbb\xbf"
+BOM_UTF8 = b"\xef\xbb\xbf"
+"""A UTF-8 byte order mark, dropped from the start of an input."""
 _COMPRESSIONS = {".gz": "gz", ".zst": "zst"}
 _FORMATS = {".txt": "text", ".jsonl": "jsonl", ".parquet": "parquet"}
 _PARQUET_BATCH_ROWS = 1024  # rows per record batch read from a Parquet file
@@ -261,7 +262,7 @@ def read_bytes(source: Source, max_bytes: int | None = None) -> bytes:
     """The whole (decompressed) content of an input; `DocumentTooLarge` if it
     is longer than ``max_bytes``, found without reading more than that."""
     with open_input(source) as stream:
-        data = _guarded(source, stream.read, -1 if max_bytes is None else max_bytes + 1)
+        data = _guarded(source.name, stream.read, -1 if max_bytes is None else max_bytes + 1)
     if max_bytes is not None and len(data) > max_bytes:
         raise DocumentTooLarge(source.name, max_bytes)
     return data
@@ -281,19 +282,76 @@ def read_jsonl(source: Source, max_bytes: int | None = None) -> Iterator[JsonLin
     in pieces and dropped, never held whole.
     """
     with open_input(source) as stream:
-        lines = _lines(stream, max_bytes)
-        number = 0
-        while (item := _guarded(source, next, lines, None)) is not None:
-            line, size = item
-            number += 1
-            if line is None:
-                yield JsonLine(number, None, too_large(max_bytes or 0), 0, size)
-                continue
-            if number == 1:
-                line = line.removeprefix(_BOM_UTF8)
-            parsed = parse_line(line, number)
-            if parsed is not None:
-                yield parsed
+        yield from _records(_guarded_lines(source.name, _lines(stream, max_bytes)), max_bytes, bom=True)
+
+
+def read_range(raw: IO[bytes], name: str, kind: str | None = None, start: int = 0, end: int | None = None,
+               max_bytes: int | None = None) -> tuple[int, list[JsonLine]]:
+    """The JSONL lines of an input (a binary file object ``raw``, named ``name``) that start at a byte in [start, end).
+
+    For a Dask block: the lines are parsed as `read_jsonl` parses them and
+    numbered from 1 within the range; the first number is the count of
+    lines before ``start``, which the caller adds (a line belongs to the
+    range in which it starts). Returns the number of lines in the range,
+    blank ones included, and the records. A range at ``start`` 0 is opened
+    with `open_stream` (decompressed as ``kind`` says, checked for binary
+    data, a byte order mark dropped); a later range needs an uncompressed,
+    seekable input, and skips the line in progress at ``start - 1``.
+
+    >>> import io
+    >>> data = b'{"text": "a"}\\n\\n{"text": "b"}\\n{"text": "c"}\\n'
+    >>> read_range(io.BytesIO(data), "x.jsonl", end=15)
+    (2, [JsonLine(number=1, record={'text': 'a'}, error=None, invalid_utf8=0, size=14)])
+    >>> count, records = read_range(io.BytesIO(data), "x.jsonl", start=15)
+    >>> count, [(r.number, r.record) for r in records]
+    (2, [(1, {'text': 'b'}), (2, {'text': 'c'})])
+    """
+    if start == 0:
+        with open_stream(raw, name, kind) as stream:
+            return _range(stream, name, 0, end, max_bytes)
+    if kind is not None:
+        raise ValueError(f"{name}: compressed data is read from its start, not from byte {start}")
+    with input_errors(name):
+        raw.seek(start - 1)
+        stream = io.BufferedReader(Prefixed(b"", raw), 1 << 16)
+        position = start - 1 + len(stream.readline())  # the end of the line in progress at start - 1
+    return _range(stream, name, position, end, max_bytes)
+
+
+def _range(stream: IO[bytes], name: str, position: int, end: int | None,
+           max_bytes: int | None) -> tuple[int, list[JsonLine]]:
+    count = 0
+
+    def taken(lines: Iterator[tuple[bytes | None, int]]) -> Iterator[tuple[bytes | None, int]]:
+        nonlocal position, count
+        while end is None or position < end:
+            item = _guarded(name, next, lines, None)
+            if item is None:
+                return
+            position += item[1]
+            count += 1
+            yield item
+
+    records = list(_records(taken(_lines(stream, max_bytes)), max_bytes, bom=position == 0))
+    return count, records
+
+
+def _guarded_lines(name: str, lines: Iterator[T]) -> Iterator[T]:
+    while (item := _guarded(name, next, lines, None)) is not None:
+        yield item
+
+
+def _records(lines: Iterable[tuple[bytes | None, int]], max_bytes: int | None, bom: bool) -> Iterator[JsonLine]:
+    """The lines parsed, numbered from 1 (blank lines counted, not given); ``bom``: drop one from the first."""
+    for number, (line, size) in enumerate(lines, 1):
+        if line is None:
+            yield JsonLine(number, None, too_large(max_bytes or 0), 0, size)
+            continue
+        if number == 1 and bom:
+            line = line.removeprefix(BOM_UTF8)
+        parsed = parse_line(line, number)
+        if parsed is not None:
+            yield parsed
 
 
 def _lines(stream: IO[bytes], max_bytes: int | None) -> Iterator[tuple[bytes | None, int]]:
@@ -468,13 +526,7 @@ class ParquetOutput:
 
 @contextmanager
 def open_input(source: Source) -> Iterator[IO[bytes]]:
-    """The decompressed bytes of an input, refused when they look binary.
-
-    Binary means a NUL byte in the first 8 KiB, or gzip / zstd data in a
-    file whose name does not say so. Compressed data that is damaged,
-    truncated or followed by garbage is an `InputError` when the reading
-    reaches it.
-    """
+    """The decompressed bytes of an input, refused when they look binary (see `open_stream`)."""
     with ExitStack() as stack:
         if source.path is None:
             raw: IO[bytes] = sys.stdin.buffer
@@ -483,11 +535,28 @@ def open_input(source: Source) -> Iterator[IO[bytes]]:
                 raw = stack.enter_context(open(source.path, "rb"))
             except OSError as exc:
                 raise InputError(source.name, _os_problem(exc)) from None
-        kind = source.compression
+        yield stack.enter_context(open_stream(raw, source.name, source.compression))
+
+
+@contextmanager
+def open_stream(raw: IO[bytes], name: str, kind: str | None) -> Iterator[IO[bytes]]:
+    """The decompressed bytes of ``raw`` (``kind``: "gz", "zst" or None), refused when they look binary.
+
+    The one place where input is decompressed and checked, for every engine
+    (a Dask block that starts a file opens it here too; one that starts
+    later in an uncompressed file seeks to ``start - 1`` and drops the rest
+    of the line there). Binary means a NUL byte in the first 8 KiB, or gzip
+    / zstd data that ``kind`` does not say (an `InputError` naming ``name``).
+    Compressed data that is damaged, truncated or followed by garbage raises
+    `Damaged` when the reading reaches it: read inside `input_errors` to
+    have it, and read errors, as an `InputError`. A UTF-8 byte order mark
+    is left to the reader (`BOM_UTF8`).
+    """
+    with ExitStack() as stack:
         stream: IO[bytes] = raw if kind is None else cast(IO[bytes], stack.enter_context(Decompressed(raw, kind)))
-        head = _guarded(source, _read_head, stream)
+        head = _guarded(name, _read_head, stream)
         if head.startswith((_GZIP_MAGIC, _ZSTD_MAGIC)) or b"\0" in head:
-            raise InputError(source.name, "looks like a binary file, not text")
+            raise InputError(name, "looks like a binary file, not text")
         yield io.BufferedReader(Prefixed(head, stream), 1 << 16)
 
 
@@ -651,14 +720,25 @@ def _read_head(stream: IO[bytes]) -> bytes:
     return b"".join(chunks)
 
 
-def _guarded(source: Source, read: Callable[..., T], *args: object) -> T:
-    """``read(*args)``, with read and decompression errors as `InputError`."""
+@contextmanager
+def input_errors(name: str) -> Iterator[None]:
+    """Read and decompression errors inside as `InputError` naming ``name``."""
+    try:
+        yield
+    except Damaged as exc:
+        raise InputError(name, str(exc)) from None
+    except OSError as exc:
+        raise InputError(name, _os_problem(exc)) from None
+
+
+def _guarded(name: str, read: Callable[..., T], *args: object) -> T:
+    """``read(*args)``, with read and decompression errors as `InputError` naming ``name``."""
     try:
         return read(*args)
     except Damaged as exc:
-        raise InputError(source.name, str(exc)) from None
+        raise InputError(name, str(exc)) from None
     except OSError as exc:
-        raise InputError(source.name, _os_problem(exc)) from None
+        raise InputError(name, _os_problem(exc)) from None
 
 
 def _os_problem(exc: OSError) -> str:
@@ -868,7 +948,7 @@ def _compressing(file: IO[bytes], kind: str | None) -> IO[bytes]:
     if kind == "gz":
         return cast(IO[bytes], gzip.GzipFile(filename="", mode="wb", fileobj=file, compresslevel=6, mtime=0))
     if kind == "zst":
-        return zstandard.ZstdCompressor(level=3).stream_writer(file, closefd=False)  # type: ignore[return-value]
+        return zstandard.ZstdCompressor(level=3).stream_writer(file, closefd=False)
     return file
 
 
