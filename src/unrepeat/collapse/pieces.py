@@ -156,23 +156,22 @@ def anchors(hashes: np.ndarray) -> np.ndarray:
 
 def anchor_pairs(hashes: np.ndarray, where: np.ndarray,
                  group: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs ``(i, j)``, ``i < j``, of sampled positions with equal grams
-    (and, if given, in the same ``group``).
+    """Pairs ``(i, j)``, ``i < j``, of sampled positions (``where``, ascending)
+    with equal grams (and, if given, in the same ``group``, ascending too).
 
     Every pair of occurrences when a gram occurs at most `_ALL_PAIRS` times,
     else each occurrence with the next one.
     """
     values = hashes[where]
+    # A stable sort by gram keeps the positions of a gram in order, and (the
+    # groups ascending with the positions) each group's together.
+    order = np.argsort(values, kind="stable")
+    values, where = values[order], where[order]
     if group is not None:
-        order = np.lexsort((where, values, group))
         # a value per (group, gram): equal only within a group
-        same_group = np.concatenate(([False], group[order][1:] == group[order][:-1]))
-        values = values[order]
-        values = np.cumsum(~(same_group & np.concatenate(([False], values[1:] == values[:-1]))))
-        where = where[order]
-    else:
-        order = np.lexsort((where, values))
-        values, where = values[order], where[order]
+        group = group[order]
+        same = np.concatenate(([False], (group[1:] == group[:-1]) & (values[1:] == values[:-1])))
+        values = np.cumsum(~same)
     n = len(values)
     if n < 2:
         empty = np.zeros(0, dtype=np.int64)
@@ -347,10 +346,10 @@ def cut_sentences(norm: Normalized, sents: list[Sentence],
         found = []
     elif found is None:
         found = chains(stream)
-    if found:
-        inner = cuts(np.array(s_starts + [len(stream)], dtype=np.int64), found).tolist()
-    else:
-        inner = []
+    if not found:  # nothing repeats at length: the pieces are the sentences
+        spans = [(s.start, s.para, u, s0, s1) for u, (s, s0, s1) in enumerate(zip(sents, s_starts, s_ends))]
+        return Cut(spans, [text[s.start : s.end].rstrip() for s in sents])
+    inner = cuts(np.array(s_starts + [len(stream)], dtype=np.int64), found).tolist()
     # The cuts inside each sentence, as offsets from its start; sentences with
     # the same letters get the same cuts (a title too short for a chain of its
     # own is cut where its copy beside a lede was).
