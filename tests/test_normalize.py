@@ -477,3 +477,18 @@ def test_the_plain_shortcut_takes_one_line_paragraphs_and_nothing_to_repair():
     assert _normalize_plain("Fish & chips at numbers.Real prices.", Config()) is not None
     for text in ("two\nlines", "end.The", "a  b", "cafe\u0301", "x\r\ny", "Ã©t\u00e9", "tab\there", " lead"):
         assert _normalize_plain(text, Config()) is None, text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PLAIN_PIECES + ["    code();", "x = 1;", "\x85", "\u2028", "\f"]), max_size=40).map("".join))
+def test_the_shortcuts_change_nothing(text):
+    import unrepeat.normalize as module
+
+    fast = normalize(text)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(module, "_normalize_plain", lambda raw, config: None)
+        m.setattr(module, "_fixes_no_line", lambda raw: False)
+        slow = normalize(text)
+    assert (fast.text, fast.paragraphs, fast.fixes) == (slow.text, slow.paragraphs, slow.fixes)
+    assert [fast.offsets.to_input(i) for i in range(len(fast.text) + 1)] == \
+        [slow.offsets.to_input(i) for i in range(len(slow.text) + 1)]

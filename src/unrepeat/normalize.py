@@ -1006,6 +1006,22 @@ def _maybe_mojibake(raw: str, outside_ascii: Any) -> bool:
 _GLUE_ANY_LINE = regex.compile(rf"(?m){_GLUE.pattern}")
 
 
+def _fixes_no_line(raw: str) -> bool:
+    """Does ``raw`` break lines with "\n" only and hold nothing `_fix_line`
+    acts on (a character ftfy may act on, text that NFC changes, a long run
+    of marks)? Then `_fixed_lines` leaves each line as it is."""
+    import numpy as np
+
+    codes = np.frombuffer(raw.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if np.any(_plain_table()[codes] & _NOT_PLAIN):
+        return False
+    if raw.isascii():
+        return True
+    return (unicodedata.is_normalized("NFC", raw)
+            and not (np.count_nonzero(codes >= 0x300) >= 64 and _LONG_MARK_RUN.search(raw))
+            and not _maybe_mojibake(raw, np.flatnonzero(codes >= 0x80)))
+
+
 def _lines_need_nothing(raw: str, suspects: list[int], config: Config) -> bool:
     """Would `normalize` leave each line holding one of the positions
     ``suspects`` as it is (ftfy, NFC, whitespace, glued sentences)?"""
@@ -1115,15 +1131,23 @@ def normalize(raw: str, config: Config | None = None) -> Normalized:
     fixes: Counter[str] = Counter()
     lines: list[_Line] = []
     pos = 0
-    for m in _BREAK.finditer(raw):
-        if m.group() != "\n":
-            fixes["line_endings"] += 1
-        lines.extend(_fixed_lines(raw, pos, m.start(), config, fixes))
-        if m.group("para"):
-            lines.append(_Line(m.start(), m.start(), "", False))  # a paragraph break: as a blank line
-        pos = m.end()
-    if pos < len(raw):
-        lines.extend(_fixed_lines(raw, pos, len(raw), config, fixes))
+    if _fixes_no_line(raw):
+        # Lines split by "\n" only, each as `_fixed_lines` would leave it.
+        texts = raw.split("\n")
+        for k, text in enumerate(texts):
+            if text or k < len(texts) - 1:
+                lines.append(_Line(pos, pos + len(text), text, False))
+            pos += len(text) + 1
+    else:
+        for m in _BREAK.finditer(raw):
+            if m.group() != "\n":
+                fixes["line_endings"] += 1
+            lines.extend(_fixed_lines(raw, pos, m.start(), config, fixes))
+            if m.group("para"):
+                lines.append(_Line(m.start(), m.start(), "", False))  # a paragraph break: as a blank line
+            pos = m.end()
+        if pos < len(raw):
+            lines.extend(_fixed_lines(raw, pos, len(raw), config, fixes))
 
     blocks: list[list[_Line]] = [[]]
     for line in lines:
