@@ -70,6 +70,7 @@ class Document:
     def __init__(self, norm: Normalized, pieces: list[Piece], config: Config, raw: str = "",
                  stream: np.ndarray | None = None, fingerprints: np.ndarray | None = None) -> None:
         self.norm, self.pieces, self.config, self.raw = norm, pieces, config, raw
+        self._spaced: dict[int, bool] = {}  # `spaced_join`, asked again and again by the choice
         self._fingerprints = fingerprints  # simhash of each piece's key, if already made
         self.code: list[bool] | None = None  #: which paragraphs are code or tables (`passages.code_paragraphs`)
         self.stream = squeeze(norm.text)[0] if stream is None else stream  #: `squeeze` of the normalized text
@@ -120,6 +121,12 @@ class Document:
     def spaced_join(self, i: int) -> bool:
         """Are pieces i and i + 1 in one paragraph with a space between them in
         the raw input (not glued: "fileLists", "file.Lists", "彩衣玉峰")?"""
+        known = self._spaced.get(i)
+        if known is None:
+            known = self._spaced[i] = self._spaced_join(i)
+        return known
+
+    def _spaced_join(self, i: int) -> bool:
         a, b = self.pieces[i], self.pieces[i + 1]
         if a.para != b.para:
             return False
