@@ -32,7 +32,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bench_corpus import digest, run

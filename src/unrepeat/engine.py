@@ -143,7 +143,7 @@ def _serial(work: Callable[[list[str]], list[R]], documents: Iterable[D]) -> Gen
         texts = [doc.text for doc in batch if doc.text is not None]
         try:
             results = iter(work(texts) if texts else [])
-        except Exception:
+        except Exception:  # noqa: BLE001 - whatever it is, cleaning one by one meets it again
             results = (work([doc.text])[0] for doc in batch if doc.text is not None)
         for doc in batch:
             yield doc, None if doc.text is None else next(results)
