@@ -523,7 +523,14 @@ def fuzz_document(rng: random.Random) -> tuple[Doc, dict[str, object]]:
                 edited, changed = edit(text, rng)
                 variants.update(changed)
                 name = "edited+" + rng.choice(list(LAYOUTS))
-                pieces.append(LAYOUTS[name.split("+")[1]](edited, rng))
+                if name == "edited+edited":
+                    # Edited twice: each sentence edited again stands for its original too.
+                    edited, again = edit(edited, rng)
+                    variants.update({new: changed.get(old, old) for new, old in again.items()})
+                    name = "edited+edited"
+                    pieces.append(_paragraphs(edited, rng))
+                else:
+                    pieces.append(LAYOUTS[name.split("+")[1]](edited, rng))
             else:
                 pieces.append(FUZZ_LAYOUTS[name](text, rng))
             shown.append(name)

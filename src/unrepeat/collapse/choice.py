@@ -291,13 +291,15 @@ class Ranking:
         return total
 
     def _heading_or_stop(self, k: int) -> bool:
-        """Does piece k end a sentence, or a heading (a paragraph shorter than a
-        long sentence, without a stop, followed by one that starts as a sentence)?"""
+        """Does piece k end a sentence, or a heading (a paragraph of one sentence
+        shorter than a long one, without a stop, followed by one that starts as a
+        sentence)?"""
         doc = self.doc
         if _ends_with_stop(doc.text(k)):
             return True
         members = doc.para_pieces[doc.pieces[k].para]
-        if members[-1] != k or k + 1 >= len(doc.pieces):
+        # (A heading is a paragraph of its own, not the end of a line of sentences.)
+        if members[-1] != k or k + 1 >= len(doc.pieces) or doc.pieces[members[0]].unit != doc.pieces[k].unit:
             return False
         key = " ".join(doc.pieces[m].key for m in members)
         return not is_long(key, doc.config) and _starts_sentence(doc.text(k + 1))
