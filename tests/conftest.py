@@ -61,7 +61,6 @@ def no_traceback(monkeypatch, request):
 #: Tests of issues 9 and 10 that the core does not pass yet (the work goes on);
 #: each is expected to fail until it is taken off this list.
 KNOWN_FAILING = (
-    "tests/test_fuzz.py::test_a_line_that_only_resembles_the_next_is_not_a_stutter[last]",
     "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds0]",
     "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds1000]",
     "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds100]",
@@ -77,8 +76,6 @@ KNOWN_FAILING = (
     "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds800]",
     "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds900]",
     "tests/test_fuzz.py::test_noise_anywhere_keeps_every_invariant",
-    "tests/test_properties.py::test_controls_lose_their_second_copy[doubled_reference]",
-    "tests/test_properties.py::test_controls_lose_their_second_copy[pull_quote]",
     "tests/test_properties.py::test_one_well_formed_copy_in_reading_order[seeds100]",
     "tests/test_properties.py::test_one_well_formed_copy_in_reading_order[seeds150]",
     "tests/test_properties.py::test_one_well_formed_copy_in_reading_order[seeds200]",

@@ -383,7 +383,9 @@ def doubled_reference_document(rng: random.Random) -> Doc:
     """A reference text (entries with shared openings) doubled as a whole block: the second copy goes."""
     ref = reference_document(rng)
     draw = Draw(random.Random(rng.random()))
-    intro, outro = draw.unique(), draw.unique()
+    # (A fresh draw knows nothing of the entries' sentences: none may come back around them.)
+    intro, outro = ([s for s in draw.paragraph() if s not in ref.text] or ["Intro."] for _ in range(2))
+    intro, outro = join_sentences(intro), join_sentences(outro)
     keep = "\n\n".join([intro, ref.text, outro])
     return Doc("doubled_reference", "\n\n".join([intro, ref.text, ref.text, outro]), keep, [], {}, ref.layouts)
 

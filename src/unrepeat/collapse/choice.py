@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import NamedTuple
 
 from ..config import Keep
@@ -47,6 +47,8 @@ COVERED = 2 / 3
 #: with a few more words of its own ("(Photo: AP)") is more complete, one
 #: with an ad glued into a one-line copy of the article is not better.
 FLAW_CHARS = 50
+#: A near copy with this many words more than the kept piece holds words of its own.
+MORE_WORDS = 2
 #: Unrepeated pieces counted on either side of a copy (more tell nothing more).
 CONTEXT = 50
 _NO_REGION = (-math.inf,)
@@ -406,6 +408,16 @@ def _continues(text: str) -> bool:
     return first.islower()
 
 
+def _more_words(key: str, other: str) -> int:
+    """How many more words ``key`` has than ``other`` (words changed in place count for neither).
+
+    >>> _more_words("in 2023 harvest candle copper market station", "in 2023 harvest copper station")
+    2
+    """
+    mine, theirs = Counter(key.split()), Counter(other.split())
+    return sum((mine - theirs).values()) - sum((theirs - mine).values())
+
+
 def _ends_with_stop(text: str) -> bool:
     return text.rstrip(_CLOSERS).endswith(_STOPS)
 
@@ -489,6 +501,9 @@ def choose(doc: Document, passages: list[Passage]) -> dict[int, Decision]:
             if ranking.code[i] and ranking.code[winner] and region_of[i] == region_of[winner]:
                 continue
             sim = doc.similarity(i, winner)
+            # A near copy with words the kept one lacks stays (whatever ``keep`` says).
+            if sim < 1.0 and _more_words(pieces[i].key, pieces[winner].key) >= MORE_WORDS:
+                continue
             if sim >= doc.config.similarity:
                 _, reason, rule = partner.get((min(i, winner), max(i, winner)), why[i])
                 decisions[i] = Decision(i, winner, reason, rule, sim)
