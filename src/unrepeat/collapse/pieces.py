@@ -45,6 +45,7 @@ import zlib
 from typing import NamedTuple
 
 import numpy as np
+import regex
 
 from ..fingerprint import matching_keys
 from ..normalize import Normalized
@@ -328,7 +329,7 @@ class Cut(NamedTuple):
 
 def with_keys(cut: Cut, keys: list[str]) -> list[Piece]:
     """The pieces of ``cut``, given the matching key of each (`matching_keys` of its bodies)."""
-    return [Piece(start, start + len(body), para, unit, s0, s1, key, key.count(" ") + 1 if key else 0)
+    return [Piece(start, start + len(body), para, unit, s0, s1, key, word_count(key))
             for (start, para, unit, s0, s1), body, key in zip(cut.spans, cut.bodies, keys)]
 
 
@@ -381,3 +382,25 @@ def cut_sentences(norm: Normalized, sents: list[Sentence],
         cut.append((start, sent.end, sent.para, u, lo, s1))
     return Cut([(start, para, unit, s0, s1) for start, _, para, unit, s0, s1 in cut],
                [text[start:end].rstrip() for start, end, *_ in cut])
+
+
+_UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
+
+
+def word_count(key: str) -> int:
+    """The words of a matching key; in scripts written without spaces, one per
+    two characters (a Chinese or Japanese word is one to three characters).
+
+    >>> word_count("the cat sat"), word_count("春天来了河边的柳树都发芽了"), word_count("")
+    (3, 7, 0)
+    """
+    if not key:
+        return 0
+    words = key.count(" ") + 1
+    if key.isascii():
+        return words
+    unspaced = len(_UNSPACED.findall(key))
+    if not unspaced:
+        return words
+    tokens = sum(1 for token in key.split(" ") if not _UNSPACED.search(token))
+    return tokens + (unspaced + 1) // 2
