@@ -20,6 +20,11 @@ It also times ``unrepeat clean`` of a 3 kB text (the best of five runs).
 
     .venv/bin/python benchmarks/bench_throughput.py --workdir /tmp/throughput
 
+When the reference moves (main changed what it outputs), ``--reference SRC``
+cleans both inputs in both scopes with the package in the source tree SRC
+(a checkout's ``src``, e.g. from ``git archive``) and prints the block to
+put in RESULTS.md instead of measuring.
+
 The machine is shared: ratios measured in one run mean more than the MB/s;
 ``--repeat N`` runs each measurement N times and keeps the fastest.
 """
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -105,6 +111,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--articles", type=Path, default=_ARTICLES)
     parser.add_argument("--dedupbench", type=Path, default=_DEDUPBENCH)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each measurement; the fastest counts")
+    parser.add_argument("--reference", type=Path, metavar="SRC",
+                        help="print the reference sums made with the package in SRC instead")
     parser.add_argument("--baseline", nargs=2, type=Path, metavar=("IN", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.baseline:
@@ -113,7 +121,23 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="throughput-") as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        sys.exit(measure(workdir, args))
+        sys.exit(reference(workdir, args) if args.reference else measure(workdir, args))
+
+
+def reference(workdir: Path, args: argparse.Namespace) -> int:
+    """Clean both inputs in both scopes with the package in ``args.reference``; print the sums."""
+    env = {**os.environ, "PYTHONPATH": str(args.reference.resolve())}
+    lines = []
+    for path in make_inputs(workdir, args.articles, args.dedupbench):
+        lines.append(f"{digest(path)}  {path.name}")
+    for name in ("crawl", "dense"):
+        for scope in ("document", "corpus"):
+            output, report = workdir / f"ref.{name}.{scope}.jsonl", workdir / f"ref.{name}.{scope}.report.jsonl"
+            subprocess.run([*_CLI, "clean", str(workdir / f"{name}.jsonl"), "-o", str(output), "--report",
+                            str(report), "--scope", scope, "--jobs", "2", "-q"], check=True, env=env)
+            lines += [f"{digest(output)}  {name}.{scope}.jsonl", f"{digest(report)}  {name}.{scope}.report.jsonl"]
+    print("\n".join(lines))
+    return 0
 
 
 def measure(workdir: Path, args: argparse.Namespace) -> int:
