@@ -966,8 +966,10 @@ def _plain_table() -> Any:
     table = np.zeros(0x11_0000, dtype=np.uint8)
     for lo, hi in ((0x00, 0x08), (0x0B, 0x1F), (0x7F, 0x9F), (0xD800, 0xDFFF)):  # `_FTFY_TRIGGER`'s ranges
         table[lo : hi + 1] |= _NOT_PLAIN
-    for c in ["&", "\r", "\x85", "\u2028", "\u2029", *ftfy.chardata.CONTROL_CHARS, *ftfy.chardata.LIGATURES]:
-        table[c if isinstance(c, int) else ord(c)] |= _NOT_PLAIN
+    for c in "&\r\x85\u2028\u2029":
+        table[ord(c)] |= _NOT_PLAIN
+    for code in [*ftfy.chardata.CONTROL_CHARS, *ftfy.chardata.LIGATURES]:  # code points (dict keys), as `_FTFY_TRIGGER`
+        table[code] |= _NOT_PLAIN
     for c in "\t\u00a0\u1680\u202f\u205f\u3000" + _ZERO_WIDTH + "".join(map(chr, range(0x2000, 0x200B))):  # `_SPACE`
         table[ord(c)] |= _ODD_SPACE
     for c in ".!?" + _QUOTES:
