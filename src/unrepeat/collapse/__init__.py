@@ -82,6 +82,10 @@ class Analysis:
         return out
 
 
+#: How many times what is left after the removals is looked at again.
+ROUNDS = 2
+
+
 def decide(doc: Document) -> dict[int, Decision]:
     """The within-document decisions: passages, the choice, the finishing passes."""
     if not doc.repeats:
@@ -123,7 +127,7 @@ def analyze_many(texts: Sequence[str], config: Config | None = None) -> list[Ana
         pieces = with_keys(cut, keys[at : at + n])
         fps = fingerprints[at : at + n]
         if k in near or _same_letters_twice(sq[0], cut):
-            decisions = decide(Document(norm, pieces, config, text, sq[0], fps))
+            decisions = _decide_rounds(Document(norm, pieces, config, text, sq[0], fps))
         else:
             # No two pieces with the same letters, none near another: every
             # cluster occurs once, and `decide` would decide nothing.
@@ -131,6 +135,29 @@ def analyze_many(texts: Sequence[str], config: Config | None = None) -> list[Ana
         out.append(Analysis(len(text), norm, pieces, decisions, config, fps))
         at += n
     return out
+
+
+def _decide_rounds(doc: Document) -> dict[int, Decision]:
+    """`decide`, then what is left looked at again, up to `ROUNDS` times."""
+    decisions = decide(doc)
+    cut = doc.pieces
+    # What is left is looked at again, as a second clean of the output would
+    # look at it (a line next to its copy once the copies between them are
+    # gone, a passage whose other occurrences were part of larger copies), so
+    # that cleaning is a fixed point.
+    for _ in range(ROUNDS):
+        left = [i for i in range(len(cut)) if i not in decisions]
+        if len(left) == len(cut):
+            break
+        fps = None if doc.fingerprints is None else doc.fingerprints[left]
+        more = decide(Document(doc.norm, [cut[i] for i in left], doc.config, doc.raw, doc.stream, fps))
+        if not more:
+            break
+        for j, d in more.items():
+            decisions[left[j]] = Decision(left[j], left[d.kept], d.reason, d.rule, d.similarity)
+        # (A kept copy of one round may go in the next: chains are followed to what stays.)
+        settle(doc, decisions)
+    return decisions
 
 
 def _same_letters_twice(stream: np.ndarray, cut: Cut) -> bool:

@@ -71,7 +71,7 @@ class Document:
                  stream: np.ndarray | None = None, fingerprints: np.ndarray | None = None) -> None:
         self.norm, self.pieces, self.config, self.raw = norm, pieces, config, raw
         self._spaced: dict[int, bool] = {}  # `spaced_join`, asked again and again by the choice
-        self._fingerprints = fingerprints  # simhash of each piece's key, if already made
+        self.fingerprints = fingerprints  #: simhash of each piece's key, if already made
         self.code: list[bool] | None = None  #: which paragraphs are code or tables (`passages.code_paragraphs`)
         self.stream = squeeze(norm.text)[0] if stream is None else stream  #: `squeeze` of the normalized text
         ids: dict[bytes, int] = {}
@@ -177,8 +177,8 @@ class Document:
         first = self.first
         if len(first) < 2:
             return cid
-        if self._fingerprints is not None:
-            fps = self._fingerprints[first]
+        if self.fingerprints is not None:
+            fps = self.fingerprints[first]
         else:
             fps = simhash_many([self.pieces[i].key for i in first])
         pairs = near_duplicate_pairs(fps, self.config.threshold)
