@@ -104,8 +104,7 @@ def dask_run(corpus: Path, out: Path, workers: int, config: Config, block_size: 
         finished = time.perf_counter()
     done.set()
     sampler.join()
-    waves = f"; {summary.waves} waves" if summary.waves else ""
-    return ready - started, finished - ready, peak, summary.parts, summary.line() + waves
+    return ready - started, finished - ready, peak, summary.parts, summary.line()
 
 
 def _warm_up() -> None:

@@ -24,6 +24,8 @@ from conftest import make_article, make_sentence  # noqa: E402
 from distributed import Client, LocalCluster  # noqa: E402
 
 import unrepeat.dask as udask  # noqa: E402
+from unrepeat.dask.blocks import block_lines  # noqa: E402
+from unrepeat.dask.tasks import count_lines  # noqa: E402
 from unrepeat import Config, clean_records  # noqa: E402
 from unrepeat.cli import main  # noqa: E402
 from unrepeat.io import InputError, find_inputs  # noqa: E402
@@ -142,10 +144,9 @@ def test_blocks_hold_every_line_once(tmp_path):
     for size in [1, 2, 3, 7, 16, 1000]:
         blocks = udask.input_blocks(udask.input_files([str(path)]), size)
         assert [b.start for b in blocks] == list(range(0, len(data), size))[: len(blocks)]
-        lines = [line for b in blocks for line in udask._block_lines(b)]
-        assert b"".join(lines) == data
-        counts = [udask._read(b, "text", "id")[0] for b in blocks]
-        assert sum(counts) == data.count(b"\n") + 1
+        lines = [line for b in blocks for line in block_lines(b)]
+        assert b"".join(lines) == data.removeprefix(b"\xef\xbb\xbf")
+        assert sum(count_lines(b) for b in blocks) == data.count(b"\n") + 1
 
 
 def test_blocks_of_compressed_files_and_directories(crawl):
@@ -172,10 +173,8 @@ def test_inputs_that_are_not_there_or_not_jsonl(tmp_path):
 # ------------------------------------------------- the same as the local CLI
 
 
-@pytest.mark.parametrize(("scope", "fold_below"), [("document", None), ("corpus", 0), ("corpus", None)])
-def test_same_bytes_as_the_local_engine(client, crawl, tmp_path, scope, fold_below, monkeypatch):
-    if fold_below is not None:  # waves to the end, none of the rest decided in one pass
-        monkeypatch.setattr(udask, "FOLD_BELOW_PER_SHARD", fold_below)
+@pytest.mark.parametrize("scope", ["document", "corpus"])
+def test_same_bytes_as_the_local_engine(client, crawl, tmp_path, scope):
     expected = local([crawl], tmp_path / "local", "--scope", scope)
     seen = []
     summary = run_dask(client, [crawl], tmp_path, Config(scope=scope), block_size=600,
@@ -187,7 +186,6 @@ def test_same_bytes_as_the_local_engine(client, crawl, tmp_path, scope, fold_bel
     assert summary.warnings == [f"{crawl / 'a.jsonl'}:13: 1 invalid UTF-8 sequences replaced with U+FFFD"]
     if scope == "corpus":
         assert summary.duplicates > 0 and summary.removals["corpus_passage"] > 0
-        assert summary.waves >= 2
     assert not list((tmp_path / "parts").glob(".unrepeat-*"))  # the temporary directory is gone
 
 
@@ -203,9 +201,7 @@ def test_several_inputs_skip_errors_and_drop_duplicates(client, crawl, tmp_path)
     assert f"{bad}:2: skipped: invalid JSON: Expecting value (column 1)" in summary.warnings
 
 
-@pytest.mark.parametrize("fold_below", [0, 1000])
-def test_index_carries_over_between_runs(client, crawl, tmp_path, fold_below, monkeypatch):
-    monkeypatch.setattr(udask, "FOLD_BELOW_PER_SHARD", fold_below)
+def test_index_carries_over_between_runs(client, crawl, tmp_path):
     day1, day2 = crawl / "b.jsonl.gz", crawl / "sub" / "c.jsonl.zst"
     local([day1], tmp_path / "l1.jsonl", "--scope", "corpus", "--index", str(tmp_path / "local.index"))
     expected = local([day2], tmp_path / "l2.jsonl", "--scope", "corpus", "--index", str(tmp_path / "local.index"))
@@ -224,12 +220,9 @@ def _index_arrays(path) -> dict:
         return {name: z.read(name) for name in z.namelist()}
 
 
-@pytest.mark.parametrize("fold_below", [0, 1000])
-def test_documents_waiting_on_each_other(client, tmp_path, fold_below, monkeypatch):
+def test_documents_waiting_on_each_other(client, tmp_path):
     """A site's copyright line, an edited copy of the one the first page kept, goes
-    from every page: each page waits for the one before (a wave each), or the
-    rest is decided in one pass."""
-    monkeypatch.setattr(udask, "FOLD_BELOW_PER_SHARD", fold_below)
+    from every page: each page is decided against what the one before kept."""
     rng = random.Random(3)
     footer = " ".join(make_sentence(rng, 900 + i) for i in range(3))
     records = []
@@ -238,13 +231,9 @@ def test_documents_waiting_on_each_other(client, tmp_path, fold_below, monkeypat
         records.append({"id": i, "text": "\n\n".join(make_article(rng, 2, 1000 * (i + 1)) + [footer, line])})
     data = write(tmp_path / "site.jsonl", jsonl_bytes(records))
     expected = local([data], tmp_path / "local.jsonl", "--scope", "corpus")
-    summary = run_dask(client, [data], tmp_path, Config(scope="corpus"), block_size=2000)
+    run_dask(client, [data], tmp_path, Config(scope="corpus"), block_size=2000)
     assert (joined(tmp_path / "parts"), joined(tmp_path / "reports")) == expected
     assert expected[1].count(b"Copyright 2018") == 29  # removed from every page but the first
-    if fold_below:
-        assert summary.waves < 5 and summary.rest > 20
-    else:
-        assert summary.waves == 30 and summary.rest == 0
 
 
 def test_a_failed_job_leaves_no_part_files(client, crawl, tmp_path):

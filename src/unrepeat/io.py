@@ -261,7 +261,7 @@ def read_bytes(source: Source, max_bytes: int | None = None) -> bytes:
     """The whole (decompressed) content of an input; `DocumentTooLarge` if it
     is longer than ``max_bytes``, found without reading more than that."""
     with open_input(source) as stream:
-        data = _guarded(source, stream.read, -1 if max_bytes is None else max_bytes + 1)
+        data = guarded(source.name, stream.read, -1 if max_bytes is None else max_bytes + 1)
     if max_bytes is not None and len(data) > max_bytes:
         raise DocumentTooLarge(source.name, max_bytes)
     return data
@@ -283,7 +283,7 @@ def read_jsonl(source: Source, max_bytes: int | None = None) -> Iterator[JsonLin
     with open_input(source) as stream:
         lines = _lines(stream, max_bytes)
         number = 0
-        while (item := _guarded(source, next, lines, None)) is not None:
+        while (item := guarded(source.name, next, lines, None)) is not None:
             line, size = item
             number += 1
             if line is None:
@@ -468,13 +468,7 @@ class ParquetOutput:
 
 @contextmanager
 def open_input(source: Source) -> Iterator[IO[bytes]]:
-    """The decompressed bytes of an input, refused when they look binary.
-
-    Binary means a NUL byte in the first 8 KiB, or gzip / zstd data in a
-    file whose name does not say so. Compressed data that is damaged,
-    truncated or followed by garbage is an `InputError` when the reading
-    reaches it.
-    """
+    """The decompressed bytes of an input, refused when they look binary (see `opened`)."""
     with ExitStack() as stack:
         if source.path is None:
             raw: IO[bytes] = sys.stdin.buffer
@@ -483,11 +477,23 @@ def open_input(source: Source) -> Iterator[IO[bytes]]:
                 raw = stack.enter_context(open(source.path, "rb"))
             except OSError as exc:
                 raise InputError(source.name, _os_problem(exc)) from None
-        kind = source.compression
+        yield stack.enter_context(opened(raw, source.name, source.compression))
+
+
+@contextmanager
+def opened(raw: IO[bytes], name: str, kind: str | None) -> Iterator[IO[bytes]]:
+    """The decompressed bytes of an open file (``kind``: "gz", "zst" or None), refused when they look binary.
+
+    Binary means a NUL byte in the first 8 KiB, or gzip / zstd data in a
+    file whose name does not say so. Compressed data that is damaged,
+    truncated or followed by garbage is an `InputError` (naming ``name``)
+    when the reading reaches it.
+    """
+    with ExitStack() as stack:
         stream: IO[bytes] = raw if kind is None else cast(IO[bytes], stack.enter_context(Decompressed(raw, kind)))
-        head = _guarded(source, _read_head, stream)
+        head = guarded(name, _read_head, stream)
         if head.startswith((_GZIP_MAGIC, _ZSTD_MAGIC)) or b"\0" in head:
-            raise InputError(source.name, "looks like a binary file, not text")
+            raise InputError(name, "looks like a binary file, not text")
         yield io.BufferedReader(Prefixed(head, stream), 1 << 16)
 
 
@@ -651,14 +657,14 @@ def _read_head(stream: IO[bytes]) -> bytes:
     return b"".join(chunks)
 
 
-def _guarded(source: Source, read: Callable[..., T], *args: object) -> T:
-    """``read(*args)``, with read and decompression errors as `InputError`."""
+def guarded(name: str, read: Callable[..., T], *args: object) -> T:
+    """``read(*args)``, with read and decompression errors as `InputError` naming the file ``name``."""
     try:
         return read(*args)
     except Damaged as exc:
-        raise InputError(source.name, str(exc)) from None
+        raise InputError(name, str(exc)) from None
     except OSError as exc:
-        raise InputError(source.name, _os_problem(exc)) from None
+        raise InputError(name, _os_problem(exc)) from None
 
 
 def _os_problem(exc: OSError) -> str:

@@ -1,0 +1,152 @@
+"""Inputs cut into blocks: byte ranges of JSONL files, read on the workers.
+
+A line belongs to the block in which it starts; a compressed file is one
+block. Blocks are numbered in input order (file order, then byte order).
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import glob
+import io
+import os
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
+
+from ..io import Format, InputError, Prefixed, compression, find_inputs, format_of, guarded, opened
+
+MAX_BLOCK_SIZE = 32 << 20
+"""The largest block `auto_block_size` chooses: about 25 s of work for one core."""
+
+MIN_BLOCK_SIZE = 1 << 20
+"""The smallest block `auto_block_size` chooses."""
+
+
+class InputFile(NamedTuple):
+    """One JSONL input file."""
+
+    url: str  #: what fsspec opens (an absolute path for a local file)
+    name: str  #: how reports and messages name the file, as the local engine does
+    size: int  #: bytes (compressed, for a compressed file)
+
+
+class Block(NamedTuple):
+    """A byte range of one input file: the lines that start in it."""
+
+    url: str
+    name: str
+    compression: str | None  #: "gz", "zst" or None
+    start: int  #: the first byte (0 for a compressed file, which is one block)
+    end: int | None  #: the byte after the range; None: to the end of the file
+
+
+def input_files(inputs: Sequence[str]) -> list[InputFile]:
+    """The JSONL files that ``inputs`` name, in input order.
+
+    An input is a file, a directory (walked recursively in sorted order, as
+    the local engine does), a glob (expanded in sorted order, as a shell does
+    in the C locale), or an fsspec URL of any of these. Files are named as
+    the local engine names them when the shell expands the glob: the path as
+    given, a directory's files as DIR/RELATIVE, a URL's files as full URLs.
+    Anything but JSONL (``.jsonl``, ``.jsonl.gz``, ``.jsonl.zst``) is refused
+    with an `InputError`, as is an input that is not there.
+    """
+    files = [InputFile(*f) for f in _found(inputs)]
+    for f in files:
+        if format_of(f.name) is not Format.JSONL:
+            raise InputError(f.name, "the Dask engine reads JSONL files (.jsonl, .jsonl.gz, .jsonl.zst)")
+    return files
+
+
+def input_blocks(files: Sequence[InputFile], block_size: int) -> list[Block]:
+    """The files cut into blocks of ``block_size`` bytes (a compressed file is one block), in order.
+
+    >>> input_blocks([InputFile("/data/a.jsonl", "a.jsonl", 250)], 100)  # doctest: +NORMALIZE_WHITESPACE
+    [Block(url='/data/a.jsonl', name='a.jsonl', compression=None, start=0, end=100),
+     Block(url='/data/a.jsonl', name='a.jsonl', compression=None, start=100, end=200),
+     Block(url='/data/a.jsonl', name='a.jsonl', compression=None, start=200, end=250)]
+    >>> input_blocks([], 0)
+    Traceback (most recent call last):
+        ...
+    ValueError: block_size must be at least 1, got 0
+    """
+    if block_size < 1:
+        raise ValueError(f"block_size must be at least 1, got {block_size}")
+    blocks: list[Block] = []
+    for url, name, size in files:
+        kind = compression(name)
+        if kind is not None or size <= block_size:
+            blocks.append(Block(url, name, kind, 0, None))
+            continue
+        blocks += [Block(url, name, None, start, min(start + block_size, size)) for start in range(0, size, block_size)]
+    return blocks
+
+
+def auto_block_size(files: Sequence[InputFile], threads: int) -> int:
+    """A block size that gives every worker thread about 16 blocks, between 1 and 32 MiB.
+
+    Many blocks per thread keep the workers evenly busy to the end, and a
+    block's prepared documents small (they wait in memory for the fold).
+
+    >>> auto_block_size([InputFile("a", "a.jsonl", 200_000_000)], 2) / 2**20
+    5.9604644775390625
+    """
+    total = sum(f.size for f in files if compression(f.name) is None)
+    return max(MIN_BLOCK_SIZE, min(MAX_BLOCK_SIZE, total // (16 * max(threads, 1))))
+
+
+def _found(inputs: Sequence[str]) -> Iterator[tuple[str, str, int]]:
+    """(url, name, size) of each input file, in order."""
+    import fsspec.core
+
+    for arg in inputs:
+        if "://" in arg:
+            fs, path = fsspec.core.url_to_fs(arg)
+            if glob.has_magic(path):
+                hidden = path.rsplit("/", 1)[-1].startswith(".")  # as a shell, "*" matches no hidden name
+                found = sorted(p for p in fs.glob(path) if hidden or not p.rsplit("/", 1)[-1].startswith("."))
+            elif fs.isdir(path):
+                found = sorted((p for p in fs.find(path) if _listed(p[len(path.rstrip("/")) + 1 :])),
+                               key=lambda p: p.split("/"))
+            else:
+                found = [path] if fs.exists(path) else []
+            if not found:
+                raise InputError(arg, "no such file")
+            yield from ((fs.unstrip_protocol(p), fs.unstrip_protocol(p), fs.size(p)) for p in found)
+            continue
+        args = sorted(glob.glob(arg)) if glob.has_magic(arg) and not os.path.exists(arg) else [arg]
+        if not args:
+            raise InputError(arg, "no such file")
+        for source in find_inputs(args):
+            assert source.path is not None  # no standard input here
+            yield os.path.abspath(source.path), source.name, source.path.stat().st_size
+
+
+def _listed(relative: str) -> bool:
+    """Would the local engine take this file of a directory (no hidden parts, a known suffix)?"""
+    parts = relative.split("/")
+    return not any(p.startswith(".") for p in parts) and format_of(parts[-1]) is Format.JSONL
+
+
+def block_lines(block: Block) -> Iterator[bytes]:
+    """The lines (with their line ends) that start in the block; a file's byte order mark is left out."""
+    import fsspec.core
+
+    def lines() -> Iterator[bytes]:
+        fs, path = fsspec.core.url_to_fs(block.url)
+        with fs.open(path, "rb") as raw, contextlib.ExitStack() as stack:
+            if block.start == 0:
+                reader = stack.enter_context(opened(raw, block.name, block.compression))
+                position = 0
+            else:  # within an uncompressed file: skip the rest of the line that starts before
+                raw.seek(block.start - 1)
+                reader = io.BufferedReader(Prefixed(b"", raw), 1 << 16)
+                position = block.start - 1 + len(reader.readline())
+            while (block.end is None or position < block.end) and (line := reader.readline()):
+                yield line.removeprefix(codecs.BOM_UTF8) if position == 0 else line
+                position += len(line)
+
+    items = lines()
+    while (line := guarded(block.name, next, items, None)) is not None:
+        yield line

@@ -1,0 +1,162 @@
+"""`clean` on a Dask collection at hand: a bag of dicts or a DataFrame, lazily.
+
+In corpus scope the partitions are prepared in parallel and decided by the
+same fold as `unrepeat.dask.run` (`unrepeat.dask.fold`): a chain of tasks
+through the partitions in order, each passing on a new state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import pickle
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..collapse import clean as clean_text
+from ..config import Config, Scope
+from ..corpus import Verdict, prepare
+from ..records import _document
+from ..report import CleanResult
+from .fold import FoldState, fold
+from .tasks import Packed, unpickled
+
+if TYPE_CHECKING:
+    import dask.bag
+    import dask.dataframe
+    import pandas
+
+_REPORT = "__unrepeat_report__"
+
+
+def clean(
+    collection: dask.bag.Bag | dask.dataframe.DataFrame,
+    scope: Scope | str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    config: Config | None = None,
+) -> tuple[dask.bag.Bag, dask.bag.Bag] | tuple[dask.dataframe.DataFrame, dask.dataframe.DataFrame]:
+    """Clean the text field of a Dask collection of records, lazily: ``(cleaned, reports)``.
+
+    ``collection`` is a bag of dicts (``cleaned`` is a bag of new dicts,
+    ``reports`` a bag of report dicts) or a DataFrame (``cleaned`` has the
+    same columns, types, index and divisions; ``reports`` one column,
+    ``"report"``, holding each report as JSON text, on the same index). The
+    records and reports are what `unrepeat.clean_records` gives for the same
+    records in partition order (``report_field``): a report's ``"id"`` is
+    the record's ``id_field``, and in corpus scope a document is named by its
+    id, or "record N" (N counting from 0 over all partitions) for a record
+    without one. ``scope`` overrides ``config.scope``. Compute both results
+    together (``dask.compute(cleaned, reports)``) or persist one first, so
+    the records are cleaned once.
+
+    >>> import dask.bag as db
+    >>> cleaned, reports = clean(db.from_sequence([{"id": 1, "text": "Hi.\\nHi.\\n"}]))
+    >>> cleaned.compute(scheduler="sync"), reports.pluck("counts").pluck("removals").compute(scheduler="sync")
+    ([{'id': 1, 'text': 'Hi.\\n'}], [1])
+    >>> clean([{"text": "Hi."}])
+    Traceback (most recent call last):
+        ...
+    TypeError: expected a dask.bag.Bag or a dask.dataframe.DataFrame, got list
+    """
+    config = config or Config()
+    if scope is not None:
+        config = dataclasses.replace(config, scope=Scope(scope))
+    import dask.bag as db
+    import dask.dataframe as dd
+
+    if isinstance(collection, db.Bag):
+        pairs = db.from_delayed(_cleaned(collection.to_delayed(), _bag_part, text_field, id_field, config))
+        return pairs.pluck(0), pairs.pluck(1)
+    if isinstance(collection, dd.DataFrame):
+        if text_field not in collection.columns:
+            raise KeyError(f'no "{text_field}" column; the columns are {", ".join(map(str, collection.columns))}')
+        if _REPORT in collection.columns:
+            raise ValueError(f"the column name {_REPORT} is taken")
+        meta = collection._meta.assign(**{_REPORT: collection._meta[text_field].astype(object)})
+        parts = _cleaned(collection.to_delayed(), _frame_part, text_field, id_field, config)
+        combined = dd.from_delayed(parts, meta=meta, divisions=collection.divisions, verify_meta=False)
+        return combined.drop(columns=[_REPORT]), combined[[_REPORT]].rename(columns={_REPORT: "report"})
+    raise TypeError(f"expected a dask.bag.Bag or a dask.dataframe.DataFrame, got {type(collection).__name__}")
+
+
+def _cleaned(partitions: list[Any], output: Any, text_field: str, id_field: str, config: Config) -> list[Any]:
+    """Per partition, a delayed ``output(partition, results, ...)``: cleaned alone, or prepared and folded."""
+    import dask
+
+    delayed = functools.partial(dask.delayed, pure=False)
+    outputs = []
+    state: Any = FoldState()
+    for partition in partitions:
+        part = delayed(_listed)(partition)  # a bag's partition may be an iterator: read it once
+        if config.scope is Scope.CORPUS:
+            prepared = delayed(_prepare, nout=3)(part, text_field, id_field, config)
+            ids, packed, sketches = prepared
+            verdicts, state = delayed(_fold, nout=2)(state, ids, sketches, config)
+            results = delayed(_apply)(packed, verdicts)
+        else:
+            results = delayed(_clean)(part, text_field, id_field, config)
+        outputs.append(delayed(output)(part, results, text_field, id_field, config))
+    return outputs
+
+
+def _listed(partition: Any) -> Any:
+    return partition if hasattr(partition, "columns") else list(partition)
+
+
+def _texts(part: Any, text_field: str, id_field: str) -> tuple[list[object], list[str]]:
+    """The ids and texts of a partition's records, checked as `unrepeat.clean_records` checks them."""
+    if hasattr(part, "columns"):  # a pandas partition: its rows as records
+        ids = part[id_field].tolist() if id_field in part.columns else [None] * len(part)
+        part = [{"id": _missing_as_none(i), "text": t} for i, t in zip(ids, part[text_field].tolist(), strict=True)]
+        text_field, id_field = "text", "id"
+    docs = [_document(i, record, text_field, id_field) for i, record in enumerate(part)]
+    return [d.id for d in docs], [d.text for d in docs]  # type: ignore[misc]
+
+
+def _missing_as_none(value: object) -> object:
+    """None for pandas' missing values (NA, NaN, NaT), which a report writes as null."""
+    import pandas as pd
+
+    return None if pd.api.types.is_scalar(value) and pd.isna(value) else value
+
+
+def _clean(part: Any, text_field: str, id_field: str, config: Config) -> list[CleanResult]:
+    return [clean_text(text, config) for text in _texts(part, text_field, id_field)[1]]
+
+
+def _prepare(part: Any, text_field: str, id_field: str, config: Config) -> tuple[list[object], Packed, list[Any]]:
+    ids, texts = _texts(part, text_field, id_field)
+    prepared = [prepare(text, config) for text in texts]
+    return ids, Packed(pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL)), [p.sketch() for p in prepared]
+
+
+def _fold(state: FoldState, ids: list[object], sketches: list[Any],
+          config: Config) -> tuple[list[Verdict | None], FoldState]:
+    names = [f"record {state.documents + i}" if doc_id is None else str(doc_id) for i, doc_id in enumerate(ids)]
+    return fold(state, names, sketches, config)
+
+
+def _apply(packed: Packed, verdicts: Sequence[Verdict]) -> list[CleanResult]:
+    return [p.apply(v) for p, v in zip(unpickled(packed.data), verdicts, strict=True)]
+
+
+def _bag_part(part: list[dict[str, object]], results: list[CleanResult], text_field: str, id_field: str,
+              config: Config) -> list[tuple[dict[str, object], dict[str, object]]]:
+    settings = config.as_dict()
+    return [({**record, text_field: result.text}, result.report(record.get(id_field), settings))  # type: ignore[arg-type]
+            for record, result in zip(part, results, strict=True)]
+
+
+def _frame_part(pdf: pandas.DataFrame, results: list[CleanResult], text_field: str, id_field: str,
+                config: Config) -> pandas.DataFrame:
+    import pandas as pd
+
+    ids = _texts(pdf, text_field, id_field)[0] if len(pdf) else []
+    settings = config.as_dict()
+    out = pdf.copy()
+    out[text_field] = pd.Series([r.text for r in results], index=pdf.index, dtype=pdf[text_field].dtype)
+    out[_REPORT] = pd.Series([json.dumps(r.report(i, settings), ensure_ascii=False)  # type: ignore[arg-type]
+                              for i, r in zip(ids, results, strict=True)], index=pdf.index, dtype=object)
+    return out

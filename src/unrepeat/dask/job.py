@@ -1,0 +1,275 @@
+"""The job driver: `run` submits a job's tasks a window of blocks at a time and commits its parts."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import operator
+import os
+import re
+import secrets
+import warnings
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..config import Config, Scope
+from ..corpus import CorpusIndex
+from ..io import OutputError
+from .blocks import Block, InputFile, auto_block_size, input_blocks, input_files
+from .fold import FoldState
+from .tasks import PART_NAME, RunSummary, Target, clean_block, count_lines, fold_block, prepare_block, write_block
+
+if TYPE_CHECKING:
+    import distributed
+
+_PART = re.compile(r"part-\d{5,}\.jsonl\.gz")
+_FOLD_PRIORITY = 100  # the small tasks on the critical path (line counts, the fold): first in line
+_WRITE_PRIORITY = 50  # writing a part frees its memory
+_NEEDS_DASK = 'the Dask engine needs dask and distributed: pip install "unrepeat[dask]"'
+
+
+def run(
+    inputs: Sequence[str],
+    output_dir: str,
+    config: Config | None = None,
+    *,
+    scheduler: str | None = None,
+    client: distributed.Client | None = None,
+    workers: int | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    report_dir: str | None = None,
+    skip_errors: bool = False,
+    drop_duplicates: bool = False,
+    index_path: str | None = None,
+    block_size: int | None = None,
+    progress: Callable[[int, int, RunSummary], None] | None = None,
+) -> RunSummary:
+    """Clean JSONL ``inputs`` into ``output_dir/part-NNNNN.jsonl.gz`` on a Dask cluster.
+
+    The options mean what the local CLI's do (``config.scope`` included);
+    the parts, decompressed and concatenated in order, are the local output,
+    and the report parts (under ``report_dir``, same names) the local report.
+
+    The cluster: ``client`` if given (left open), else the scheduler at
+    ``scheduler`` (an address such as ``tcp://10.0.0.5:8786``, or the path of
+    a scheduler file ending in ``.json``), else a ``LocalCluster`` of
+    ``workers`` processes (default: one per CPU) with one thread each, closed
+    at the end. Workers must reach the inputs, the output and report
+    directories and the index file under the same names as this process
+    (shared storage or object-store URLs).
+
+    ``skip_errors``: a malformed record is left out and reported (else the
+    run fails naming it, "FILE:LINE: problem", as `InputError`).
+    ``drop_duplicates`` and ``index_path`` need corpus scope; the index is
+    loaded and saved by a worker, once every part is in place.
+    ``block_size``: bytes of an uncompressed input per block and output part
+    (None: `auto_block_size`). ``progress(parts_done, parts, summary_so_far)``
+    is called after each part. Input problems raise `unrepeat.io.InputError`,
+    output ones `unrepeat.io.OutputError`, bad options `ValueError`, a
+    missing dask `ImportError`, a scheduler that cannot be reached `OSError`;
+    in every case the output directory is left as it was.
+
+    >>> run(["crawl.jsonl"], "out", Config(), drop_duplicates=True)
+    Traceback (most recent call last):
+        ...
+    ValueError: drop_duplicates needs corpus scope
+    """
+    config = config or Config()
+    if not inputs:
+        raise ValueError("no inputs")
+    if client is not None and (scheduler is not None or workers is not None):
+        raise ValueError("give a client, or a scheduler or a number of workers, not both")
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    for given, option in [(drop_duplicates, "drop_duplicates"), (index_path is not None, "index_path")]:
+        if given and config.scope is not Scope.CORPUS:
+            raise ValueError(f"{option} needs corpus scope")
+    if report_dir is not None and _same_place(report_dir, output_dir):
+        raise ValueError("report_dir must differ from output_dir (their parts have the same names)")
+    if block_size is not None and block_size < 1:
+        raise ValueError(f"block_size must be at least 1, got {block_size}")
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise ImportError(_NEEDS_DASK) from None
+    files = input_files(inputs)
+    _check_outputs(files, output_dir, report_dir, index_path)
+    with contextlib.ExitStack() as stack:
+        if client is None:
+            client = stack.enter_context(_connect(scheduler, workers))
+        client.wait_for_workers(1)
+        threads = sum(client.nthreads().values())
+        blocks = input_blocks(files, block_size or auto_block_size(files, threads))
+        target = Target("", None, config, text_field, id_field, drop_duplicates, skip_errors)
+        return _Job(client, blocks, target, output_dir, report_dir, index_path, progress).run()
+
+
+def _same_place(a: str, b: str) -> bool:
+    if "://" in a or "://" in b:
+        return a.rstrip("/") == b.rstrip("/")
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _check_outputs(files: list[InputFile], output_dir: str, report_dir: str | None, index_path: str | None) -> None:
+    """Refuse to write where an input is: an output directory must hold no input file."""
+    for directory in [output_dir] + ([report_dir] if report_dir else []):
+        if "://" in directory:
+            continue
+        root = os.path.realpath(directory)
+        if os.path.exists(root) and not os.path.isdir(root):
+            raise ValueError(f"{directory} is a file; the Dask engine writes its parts into a directory")
+        for f in files:
+            if "://" not in f.url and os.path.realpath(f.url).startswith(root + os.sep):
+                raise ValueError(f"the output directory {directory} holds the input {f.name}")
+    if index_path is not None and any(_same_place(index_path, f.url) for f in files):
+        raise ValueError(f"the index {index_path} would overwrite an input")
+
+
+@contextlib.contextmanager
+def _connect(scheduler: str | None, workers: int | None) -> Iterator[distributed.Client]:
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        kind = {"scheduler_file": scheduler} if scheduler.endswith(".json") and os.path.exists(scheduler) else {
+            "address": scheduler}
+        with Client(**kind) as client:
+            yield client
+        return
+    with _quiet_shutdown(), LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                                         processes=True, dashboard_address=":0") as cluster, Client(cluster) as client:
+        yield client
+
+
+@contextlib.contextmanager
+def _quiet_shutdown() -> Iterator[None]:
+    """An in-process cluster closes without noise: the workers' last heartbeats
+    and the connections they find closed are no news to anyone."""
+    loggers = [logging.getLogger(name) for name in ("distributed", "distributed.worker", "distributed.nanny",
+                                                     "distributed.core", "distributed.comm", "tornado")]
+    levels = [logger.level for logger in loggers]
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.setLevel(logging.CRITICAL + 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+class _Job:
+    """One run on a client: every block's tasks, a window of blocks at a time, then the commit."""
+
+    def __init__(self, client: distributed.Client, blocks: list[Block], target: Target, output_dir: str,
+                 report_dir: str | None, index_path: str | None,
+                 progress: Callable[[int, int, RunSummary], None] | None) -> None:
+        self.client, self.blocks, self.progress = client, blocks, progress
+        self.output_dir = _absolute(output_dir)
+        self.report_dir = None if report_dir is None else _absolute(report_dir)
+        token = secrets.token_hex(4)
+        self.target = target._replace(output=f"{self.output_dir}/.unrepeat-{token}", report=None if
+                                      self.report_dir is None else f"{self.report_dir}/.unrepeat-{token}")
+        self.index_path = None if index_path is None else os.path.abspath(index_path)
+
+    def run(self) -> RunSummary:
+        import fsspec.core
+
+        made = []
+        try:
+            for directory in [self.target.output, self.target.report]:
+                if directory is not None:
+                    fs, path = fsspec.core.url_to_fs(directory)
+                    fs.makedirs(path, exist_ok=True)
+                    made.append((fs, path))
+            summary, state = self._submit()
+            self._commit(summary.parts, state)
+            return summary
+        except OSError as exc:
+            raise OutputError(self.output_dir, f"cannot write: {exc.strerror or exc}") from None
+        finally:
+            for fs, path in made:
+                with contextlib.suppress(Exception):
+                    fs.rm(path, recursive=True)
+
+    def _submit(self) -> tuple[RunSummary, Any]:
+        """Submit the tasks of each block, at most a window of blocks ahead of the parts written, in order.
+
+        The window bounds what waits in memory: in corpus scope, the prepared
+        documents of the blocks the fold has not passed yet.
+        """
+        client, target = self.client, self.target
+        submit = functools.partial(client.submit, pure=False)
+        corpus = target.config.scope is Scope.CORPUS
+        window = 2 * max(1, sum(client.nthreads().values())) + 2
+        summary = RunSummary()
+        pending: deque[Any] = deque()  # the write futures, in block order
+        state = submit(_start, self.index_path, priority=_FOLD_PRIORITY) if corpus else None
+        offset: Any = 0
+        count: Any = None
+        try:
+            for k, block in enumerate(self.blocks):
+                while len(pending) >= window:
+                    self._collect(pending.popleft(), summary)
+                offset = 0 if block.start == 0 else submit(operator.add, offset, count, priority=_FOLD_PRIORITY)
+                count = submit(count_lines, block, priority=_FOLD_PRIORITY)
+                if not corpus:
+                    pending.append(submit(clean_block, block, offset, k, target, priority=-k))
+                    continue
+                prepared = submit(prepare_block, block, target, priority=-k)
+                packed, docs = (submit(operator.getitem, prepared, i, priority=_FOLD_PRIORITY) for i in (0, 1))
+                folded = submit(fold_block, state, docs, offset, block, target.config, priority=_FOLD_PRIORITY)
+                verdicts, state = (submit(operator.getitem, folded, i, priority=_FOLD_PRIORITY) for i in (0, 1))
+                pending.append(submit(write_block, block, offset, k, target, packed, verdicts,
+                                      priority=_WRITE_PRIORITY))
+                del prepared, packed, docs, folded, verdicts  # the scheduler keeps them while later tasks need them
+            while pending:
+                self._collect(pending.popleft(), summary)
+        except BaseException:
+            client.cancel([*pending, *[f for f in (state, offset, count) if hasattr(f, "key")]])
+            raise
+        return summary, state
+
+    def _collect(self, written: Any, summary: RunSummary) -> None:
+        summary.merge(written.result())
+        if self.progress is not None:
+            self.progress(summary.parts, len(self.blocks), summary)
+
+    def _commit(self, parts: int, state: Any) -> None:
+        """Rename the parts into place, remove parts of earlier runs, then save the index."""
+        import fsspec.core
+
+        names = {PART_NAME.format(k) for k in range(parts)}
+        for temp, final in [(self.target.output, self.output_dir), (self.target.report, self.report_dir)]:
+            if temp is None or final is None:
+                continue
+            fs, temp_path = fsspec.core.url_to_fs(temp)
+            _, final_path = fsspec.core.url_to_fs(final)
+            for name in sorted(names):
+                fs.mv(f"{temp_path}/{name}", f"{final_path}/{name}")
+            for path in fs.ls(final_path, detail=False):
+                base = path.rstrip("/").rsplit("/", 1)[-1]
+                if _PART.fullmatch(base) and base not in names:
+                    fs.rm(path)
+        if self.index_path is not None:
+            self.client.submit(_save_index, state, self.index_path, pure=False).result()
+
+
+def _absolute(directory: str) -> str:
+    return directory.rstrip("/") if "://" in directory else os.path.abspath(directory)
+
+
+def _start(index_path: str | None) -> FoldState:
+    """The fold's first state: the saved index of an earlier run, or none."""
+    if index_path is None or not os.path.lexists(index_path):
+        return FoldState()
+    return FoldState.of(CorpusIndex.load(index_path))
+
+
+def _save_index(state: FoldState, index_path: str) -> None:
+    """Save the index the local engine would end with (atomically)."""
+    os.makedirs(os.path.dirname(index_path), exist_ok=True)
+    state.whole().save(index_path)
