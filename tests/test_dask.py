@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import os
+import signal
 import json
 import random
 import subprocess
@@ -352,3 +354,35 @@ def test_warnings_beyond_the_limit_are_counted():
     summary.warn([f"w{i}" for i in range(udask.MAX_WARNINGS - 1)])
     summary.merge(udask.RunSummary(warnings=["a", "b", "c"], more_warnings=2))
     assert summary.warnings[-2:] == [f"w{udask.MAX_WARNINGS - 2}", "a"] and summary.more_warnings == 4
+
+
+# ------------------------------------------------------------ a lost worker
+
+
+def _holder_of_the_fold(dask_scheduler) -> str | None:
+    """The worker holding the fold's latest state (run on the scheduler)."""
+    held = [ts for ts in dask_scheduler.tasks.values() if ts.state == "memory"
+            and (str(ts.type).endswith(".FoldState") or ts.prefix.name == "fold_block")]
+    return next(iter(held[-1].who_has)).address if held else None
+
+
+@pytest.mark.parametrize("scope", ["document", "corpus"])
+def test_a_worker_killed_mid_job(crawl, tmp_path, scope):
+    """SIGKILL to a worker (in corpus scope, the one holding the fold's state) while the
+    job runs: Dask computes again what it held, and the job ends as if nothing happened."""
+    expected = local([crawl], tmp_path / "local", "--scope", scope)
+    killed = []
+
+    def kill_one(done: int, total: int, summary) -> None:
+        if done == 3:
+            address = c.run_on_scheduler(_holder_of_the_fold) if scope == "corpus" else None
+            pids = c.run(os.getpid)
+            pid = pids[address] if address else next(iter(pids.values()))
+            os.kill(pid, signal.SIGKILL)
+            killed.append(address)
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+            Client(cluster) as c:
+        summary = run_dask(c, [crawl], tmp_path, Config(scope=scope), block_size=600, progress=kill_one)
+    assert killed and (killed[0] is not None or scope == "document") and summary.parts > 20
+    assert (joined(tmp_path / "parts"), joined(tmp_path / "reports")) == expected
