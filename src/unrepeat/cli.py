@@ -287,16 +287,21 @@ def _run_on_dask(inputs: tuple[str, ...], output: str | None, report: str | None
         if not quiet and sys.stderr.isatty():
             click.echo(f"\r{done}/{parts} parts", err=True, nl=False)
 
+    if quiet:  # distributed says nothing either, here and in the worker processes of a cluster started here
+        os.environ["DASK_LOGGING__DISTRIBUTED"] = "critical"
+        dask_engine.silence_distributed()
     try:
         summary = dask_engine.run(
             list(inputs), output, config, scheduler=scheduler, workers=jobs if jobs > 1 else None,
             text_field=text_field, id_field=id_field, report_dir=report, skip_errors=on_error == "skip",
             drop_duplicates=drop_duplicates, index_path=index_path, progress=progress,
         )
-    except FileError as exc:
+    except (FileError, IndexFileError, ImportError, ValueError) as exc:
         raise DataError(str(exc)) from None
-    except IndexFileError as exc:
-        raise DataError(str(exc)) from None
+    except OSError as exc:  # a scheduler that cannot be reached
+        raise DataError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - the cluster's own failures (e.g. workers that keep dying)
+        raise DataError(f"the Dask job failed: {type(exc).__name__}: {exc}") from None
     if not quiet:
         if sys.stderr.isatty():
             click.echo("", err=True)

@@ -40,8 +40,8 @@ are then removed. The package imports without dask; its functions need
 
 from .blocks import MAX_BLOCK_SIZE, MIN_BLOCK_SIZE, Block, InputFile, auto_block_size, input_blocks, input_files
 from .collections import clean
-from .job import run
+from .job import run, silence_distributed
 from .tasks import MAX_WARNINGS, PART_NAME, RunSummary
 
 __all__ = ["MAX_BLOCK_SIZE", "MAX_WARNINGS", "MIN_BLOCK_SIZE", "PART_NAME", "Block", "InputFile", "RunSummary",
-           "auto_block_size", "clean", "input_blocks", "input_files", "run"]
+           "auto_block_size", "clean", "input_blocks", "input_files", "run", "silence_distributed"]

@@ -9,7 +9,6 @@ import operator
 import os
 import re
 import secrets
-import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -130,7 +129,15 @@ def _check_outputs(files: list[InputFile], output_dir: str, report_dir: str | No
 
 @contextlib.contextmanager
 def _connect(scheduler: str | None, workers: int | None) -> Iterator[distributed.Client]:
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster, WorkerPlugin
+
+    class Quiet(WorkerPlugin):
+        """`silence_distributed` in every worker process, restarted ones too."""
+
+        name = "unrepeat-quiet"
+
+        def setup(self, worker: object) -> None:
+            silence_distributed()
 
     if scheduler is not None:
         kind = {"scheduler_file": scheduler} if scheduler.endswith(".json") and os.path.exists(scheduler) else {
@@ -138,27 +145,33 @@ def _connect(scheduler: str | None, workers: int | None) -> Iterator[distributed
         with Client(**kind) as client:
             yield client
         return
-    with _quiet_shutdown(), LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                         processes=True, dashboard_address=":0") as cluster, Client(cluster) as client:
-        yield client
-
-
-@contextlib.contextmanager
-def _quiet_shutdown() -> Iterator[None]:
-    """An in-process cluster closes without noise: the workers' last heartbeats
-    and the connections they find closed are no news to anyone."""
-    loggers = [logging.getLogger(name) for name in ("distributed", "distributed.worker", "distributed.nanny",
-                                                     "distributed.core", "distributed.comm", "tornado")]
-    levels = [logger.level for logger in loggers]
+    levels: dict[str, int] = {}
     try:
-        yield
+        with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                          dashboard_address=":0") as cluster, Client(cluster) as client:
+            # The job reports its failures itself: its workers log nothing (a worker that dies
+            # is still told by its nanny, here).
+            client.register_plugin(Quiet())
+            try:
+                yield client
+            finally:
+                # Closing, the workers' last heartbeats and the connections they find closed are no
+                # news: quiet, in the worker processes and here (the scheduler and the nannies).
+                with contextlib.suppress(Exception):
+                    client.run(silence_distributed)
+                levels = silence_distributed()
     finally:
-        for logger in loggers:
-            logger.setLevel(logging.CRITICAL + 1)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def silence_distributed() -> dict[str, int]:
+    """Set distributed's loggers in this process to say nothing; their levels before."""
+    names = ["distributed", *[n for n in logging.root.manager.loggerDict if n.startswith("distributed.")]]
+    levels = {name: logging.getLogger(name).level for name in names}
+    for name in names:
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+    return levels
 
 
 class _Job:
@@ -178,20 +191,23 @@ class _Job:
     def run(self) -> RunSummary:
         import fsspec.core
 
-        made = []
+        made = []  # the temporary directories, and the final ones that were not there
         try:
-            for directory in [self.target.output, self.target.report]:
-                if directory is not None:
-                    fs, path = fsspec.core.url_to_fs(directory)
+            for temp, final in [(self.target.output, self.output_dir), (self.target.report, self.report_dir)]:
+                if temp is not None:
+                    fs, path = fsspec.core.url_to_fs(temp)
+                    if not fs.exists(final_path := fsspec.core.url_to_fs(final)[1]):
+                        made.append((fs, final_path))
                     fs.makedirs(path, exist_ok=True)
                     made.append((fs, path))
             summary, state = self._submit()
             self._commit(summary.parts, state)
+            made = [(fs, path) for fs, path in made if path.rsplit("/", 1)[-1].startswith(".unrepeat-")]
             return summary
         except OSError as exc:
             raise OutputError(self.output_dir, f"cannot write: {exc.strerror or exc}") from None
         finally:
-            for fs, path in made:
+            for fs, path in reversed(made):
                 with contextlib.suppress(Exception):
                     fs.rm(path, recursive=True)
 
