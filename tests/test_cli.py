@@ -16,7 +16,7 @@ from conftest import make_sentence
 
 import unrepeat.engine
 from unrepeat import Config, __version__, clean
-from unrepeat.cli import _Progress, _Summary, main
+from unrepeat.cli import main
 from unrepeat.engine import WorkerDied
 
 DOUBLED = (
@@ -636,34 +636,109 @@ def test_verify_needs_files():
 # ------------------------------------------------------ progress, signals
 
 
-def test_the_progress_counter_waits_a_second_then_keeps_out_of_the_way(capsys):
-    now = 0.0
-    progress = _Progress(enabled=True, clock=lambda: now)
-    summary = _Summary(documents=3, bytes_in=2_500_000)
-    progress.update(summary)
-    assert capsys.readouterr().err == ""
-    now = 1.5
-    progress.update(summary)
-    progress.warn("careful")
-    progress.clear()
-    assert capsys.readouterr().err == "\r3 documents, 2.5 MB, 1.7 MB/s, 100.0% removed\x1b[K\r\x1b[KWarning: careful\n"
+SHORT_AND_LONG = [
+    {"id": 1, "text": "Line one.\nLine one.\nLine two."},
+    {"id": 2, "text": "Too short."},
+    {"id": 3, "text": "It  has   spaces and a mojibake caf\u00c3\u00a9 here.\n"},
+    {"id": 4, "text": 5},
+]
 
 
-def test_the_progress_bar_shows_the_share_read_the_removal_rate_and_the_duplicates(capsys):
-    now = 0.0
-    progress = _Progress(enabled=True, clock=lambda: now, total=4_000_000)
-    summary = _Summary(documents=1234, bytes_in=2_000_000, bytes_out=1_500_000, duplicates=7, read=1_000_000)
-    now = 2.0
-    progress.update(summary)
-    assert capsys.readouterr().err == (
-        "\r[#####...............]  25% 1,234 documents, 2.0 MB, 1.0 MB/s, 25.0% removed, 7 duplicates\x1b[K")
-    progress.update(summary)  # not again within 0.2 s
-    assert capsys.readouterr().err == ""
-    progress = _Progress(enabled=False, clock=lambda: now, total=4_000_000)
-    now = 10.0
-    progress.update(summary)
-    progress.clear()
-    assert capsys.readouterr().err == ""
+def test_stats_hold_the_counts_of_the_summary_line_and_the_seconds_per_stage():
+    write_jsonl("in.jsonl", SHORT_AND_LONG)
+    result = run("clean", "in.jsonl", "-o", "out.jsonl", "--report", "r.jsonl", "--stats", "stats.json",
+                 "--min-words", "3", "--on-error", "skip")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[-1] == (
+        "3 documents, 85 bytes in, 62 bytes out; removals: stuttered_line 1; short documents left out: 1; "
+        "skipped: 1 records with errors")
+    stats = json.loads(Path("stats.json").read_text())
+    seconds = stats.pop("seconds")
+    reports = [r for r in read_lines("r.jsonl") if "error" not in r]
+    fixes: dict[str, int] = {}
+    for report in reports:
+        for name, n in report["fixes"].items():
+            fixes[name] = fixes.get(name, 0) + n
+    assert fixes["fix_text.fix_encoding"] == 1  # the mojibake, once
+    assert stats == {
+        "documents": 3,
+        "bytes_in": 29 + 10 + 46,  # "é" as mojibake is 4 bytes
+        "bytes_out": len("Line one.\n\nLine two.\n") + len("It has spaces and a mojibake café here.\n".encode()),
+        "removals": {"total": 1, "by_reason": {"stuttered_line": 1}, "by_rule": {"stutter": 1}},
+        "fixes": dict(sorted(fixes.items())),
+        "skipped": 1,
+        "invalid_utf8": 0,
+        "duplicates": 0,
+        "dropped": {"duplicate": 0, "short": 1},
+    }
+    assert list(seconds) == ["read", "clean", "write", "total"]
+    assert all(v >= 0 for v in seconds.values()) and seconds["total"] >= seconds["clean"]
+
+
+def test_stats_count_the_index_stage_and_duplicates_left_out():
+    footer = "Sign up for our daily newsletter to get the best stories every single morning.\n"
+    write_jsonl("in.jsonl", [{"id": "a", "text": "A story about rivers.\n\n" + footer}, {"id": "b", "text": footer}])
+    result = run("clean", "--scope", "corpus", "in.jsonl", "-o", "out.jsonl", "--index", "seen.index",
+                 "--drop-duplicates", "--stats", "stats.json", "-q")
+    assert (result.exit_code, result.stderr) == (0, "")
+    stats = json.loads(Path("stats.json").read_text())
+    assert (stats["duplicates"], stats["dropped"], stats["removals"]["by_rule"]) == (
+        1, {"duplicate": 1, "short": 0}, {"corpus_sentence": 1})  # the footer is one long sentence
+    assert list(stats["seconds"]) == ["index", "read", "clean", "write", "total"]
+
+
+def test_min_words_leaves_out_short_documents_and_their_reports_say_so():
+    write_jsonl("in.jsonl", SHORT_AND_LONG[:3])
+    assert run("clean", "in.jsonl", "-o", "all.jsonl", "-q").exit_code == 0  # off by default
+    assert [r["id"] for r in read_lines("all.jsonl")] == [1, 2, 3]
+    result = run("clean", "in.jsonl", "-o", "out.jsonl", "--report", "r.jsonl", "--min-words", "3")
+    assert result.exit_code == 0
+    assert [r["id"] for r in read_lines("out.jsonl")] == [1, 3]
+    assert [r.get("dropped") for r in read_lines("r.jsonl")] == [None, "short", None]
+    assert run("verify", "in.jsonl", "r.jsonl", "out.jsonl").output == "OK: 3 documents verified\n"
+    # "Line one. Line two." has 4 words left: kept at 4, left out at 5
+    assert [r["id"] for r in map(json.loads, run("clean", "in.jsonl", "--min-words", "5", "-q").output.splitlines())] == [3]
+    Path("short.txt").write_text("Hi there.\n")
+    result = run("clean", "short.txt", "-o", "short.out.txt", "--report", "short.json", "--min-words", "3")
+    assert result.stderr == "1 documents, 10 bytes in, 0 bytes out; removals: none; short documents left out: 1\n"
+    assert not Path("short.out.txt").exists()  # a text input left out has no output file
+    assert json.loads(Path("short.json").read_text())["dropped"] == "short"
+
+
+def test_min_words_and_stats_are_checked():
+    result = run("clean", "--min-words", "-1", "-")
+    assert result.exit_code == 2 and "Invalid value for '--min-words': -1 is not in the range x>=0." in result.stderr
+    for option in (["--min-words", "3"], ["--stats", "s.json"]):
+        result = run("clean", "--engine", "dask", "in.jsonl", "-o", "out", *option)
+        assert result.exit_code == 2 and f"Error: {option[0]} is not used by --engine dask yet" in result.stderr
+
+
+def test_the_progress_bar_shows_bytes_documents_rate_and_eta_with_warnings_above_it(monkeypatch):
+    clock = iter(range(0, 1000))  # each reading of tqdm's clock is a second later
+    monkeypatch.setattr("tqdm.std.time", lambda: next(clock) / 2)
+    write_jsonl("in.jsonl", [{"id": i, "text": f"Doc {i}.\nSame line here.\nSame line here.\n"} for i in range(3)])
+    with open("in.jsonl", "a") as file:
+        file.write("not json\n")
+    result = run("clean", "in.jsonl", "-o", "out.jsonl", "--progress", "--on-error", "skip")
+    assert result.exit_code == 0
+    bar = "\r 64%|██████▎   | 128/201 [00:02<00:00, 128B/s, 2 documents, 38.5% removed]"
+    assert result.stderr == (
+        bar
+        + "\r 96%|█████████▌| 192/201 [00:03<00:00, 90.4B/s, 3 documents, 38.5% removed]"
+        + "\r" + " " * 75 + "\r"  # erased for the warning ...
+        + "Warning: in.jsonl:4: skipped: invalid JSON: Expecting value (column 1)\n"
+        + "\r 96%|█████████▌| 192/201 [00:04<00:00, 90.4B/s, 3 documents, 38.5% removed]"  # ... and shown again
+        + "\r" + " " * 75 + "\r"  # erased at the end
+        + "3 documents, 117 bytes in, 72 bytes out; removals: stuttered_line 3; skipped: 1 records with errors\n")
+
+
+def test_no_progress_bar_with_quiet_or_when_stderr_is_not_a_terminal(monkeypatch):
+    clock = iter(range(0, 1000))
+    monkeypatch.setattr("tqdm.std.time", lambda: next(clock) * 10)
+    write_jsonl("in.jsonl", records(5))
+    assert run("clean", "in.jsonl", "-o", "out.jsonl", "--progress", "-q").stderr == ""
+    assert run("clean", "in.jsonl", "-o", "out.jsonl").stderr.count("\r") == 0
+    assert run("clean", "in.jsonl", "-o", "out.jsonl", "--no-progress").stderr.count("\r") == 0
 
 
 @pytest.mark.parametrize(("signum", "exit_code"), [(signal.SIGTERM, 143), (signal.SIGINT, 1)])

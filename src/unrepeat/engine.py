@@ -31,15 +31,18 @@ import sys
 import threading
 import traceback
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator
 from multiprocessing import connection
 from multiprocessing.connection import Connection
-from typing import Any, Generic, NamedTuple, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from .collapse import clean
 from .config import Config, Scope
 from .corpus import CorpusCleaner, CorpusIndex, Prepared, prepare
+from .documents import Document, document_name
 from .report import CleanResult
+
+__all__ = ["Document", "WorkerDied", "clean_documents"]
 
 _BATCH_PER_JOB = 64  # documents per worker in one batch handed to the pool
 _BATCH_CHARS = 1 << 26  # ... or fewer, once a batch holds this much text
@@ -48,14 +51,6 @@ _AHEAD = 2  # chunks a worker holds: one it works on, one waiting in its inbox
 _GRACE = 5.0  # seconds a stopped worker gets to exit before SIGKILL
 _HELD = {signal.SIGINT, signal.SIGTERM}
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
-
-
-class Document(NamedTuple):
-    """One document: its id, its text, and the record it came from, if any."""
-
-    id: object
-    text: str | None  #: None: a placeholder that keeps its place and is not cleaned
-    record: Mapping[str, object] | None = None
 
 
 class HasText(Protocol):
@@ -111,7 +106,7 @@ def clean_documents(
     if config.scope is Scope.CORPUS:
         cleaner = CorpusCleaner(config, index)
         prepared = _map(functools.partial(prepare, config=config), documents, jobs, start_method)
-        return _fold(cleaner, prepared, doc_id or _str_id)
+        return _fold(cleaner, prepared, doc_id or document_name)
     if index is not None:
         raise ValueError("an index is only used in corpus scope")
     return _map(functools.partial(clean, config=config), documents, jobs, start_method)
@@ -131,10 +126,6 @@ def _fold(cleaner: CorpusCleaner, prepared: Generator[tuple[D, Prepared | None],
     with contextlib.closing(prepared):
         for doc, ready in prepared:
             yield doc, None if ready is None else cleaner.process(ready, doc_id(doc))
-
-
-def _str_id(doc: object) -> str:
-    return str(getattr(doc, "id", None))
 
 
 def _serial(work: Callable[[str], R], documents: Iterable[D]) -> Generator[tuple[D, R | None], None, None]:

@@ -50,7 +50,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _REPLACEMENT = "\ufffd"
 _REPLACEMENT_UTF8 = _REPLACEMENT.encode()
-_BOM_UTF8 = b"\xef\xbb\xbf"
+BOM_UTF8 = b"\xef\xbb\xbf"
+"""A UTF-8 byte order mark, dropped from the start of an input."""
 _COMPRESSIONS = {".gz": "gz", ".zst": "zst"}
 _FORMATS = {".txt": "text", ".jsonl": "jsonl", ".parquet": "parquet"}
 _PARQUET_BATCH_ROWS = 1024  # rows per record batch read from a Parquet file
@@ -261,7 +262,7 @@ def read_bytes(source: Source, max_bytes: int | None = None) -> bytes:
     """The whole (decompressed) content of an input; `DocumentTooLarge` if it
     is longer than ``max_bytes``, found without reading more than that."""
     with open_input(source) as stream:
-        data = guarded(source.name, stream.read, -1 if max_bytes is None else max_bytes + 1)
+        data = _guarded(source.name, stream.read, -1 if max_bytes is None else max_bytes + 1)
     if max_bytes is not None and len(data) > max_bytes:
         raise DocumentTooLarge(source.name, max_bytes)
     return data
@@ -283,14 +284,14 @@ def read_jsonl(source: Source, max_bytes: int | None = None) -> Iterator[JsonLin
     with open_input(source) as stream:
         lines = _lines(stream, max_bytes)
         number = 0
-        while (item := guarded(source.name, next, lines, None)) is not None:
+        while (item := _guarded(source.name, next, lines, None)) is not None:
             line, size = item
             number += 1
             if line is None:
                 yield JsonLine(number, None, too_large(max_bytes or 0), 0, size)
                 continue
             if number == 1:
-                line = line.removeprefix(_BOM_UTF8)
+                line = line.removeprefix(BOM_UTF8)
             parsed = parse_line(line, number)
             if parsed is not None:
                 yield parsed
@@ -468,7 +469,7 @@ class ParquetOutput:
 
 @contextmanager
 def open_input(source: Source) -> Iterator[IO[bytes]]:
-    """The decompressed bytes of an input, refused when they look binary (see `opened`)."""
+    """The decompressed bytes of an input, refused when they look binary (see `open_stream`)."""
     with ExitStack() as stack:
         if source.path is None:
             raw: IO[bytes] = sys.stdin.buffer
@@ -477,21 +478,26 @@ def open_input(source: Source) -> Iterator[IO[bytes]]:
                 raw = stack.enter_context(open(source.path, "rb"))
             except OSError as exc:
                 raise InputError(source.name, _os_problem(exc)) from None
-        yield stack.enter_context(opened(raw, source.name, source.compression))
+        yield stack.enter_context(open_stream(raw, source.name, source.compression))
 
 
 @contextmanager
-def opened(raw: IO[bytes], name: str, kind: str | None) -> Iterator[IO[bytes]]:
-    """The decompressed bytes of an open file (``kind``: "gz", "zst" or None), refused when they look binary.
+def open_stream(raw: IO[bytes], name: str, kind: str | None) -> Iterator[IO[bytes]]:
+    """The decompressed bytes of ``raw`` (``kind``: "gz", "zst" or None), refused when they look binary.
 
-    Binary means a NUL byte in the first 8 KiB, or gzip / zstd data in a
-    file whose name does not say so. Compressed data that is damaged,
-    truncated or followed by garbage is an `InputError` (naming ``name``)
-    when the reading reaches it.
+    The one place where input is decompressed and checked, for every engine
+    (a Dask block that starts a file opens it here too; one that starts
+    later in an uncompressed file seeks to ``start - 1`` and drops the rest
+    of the line there). Binary means a NUL byte in the first 8 KiB, or gzip
+    / zstd data that ``kind`` does not say (an `InputError` naming ``name``).
+    Compressed data that is damaged, truncated or followed by garbage raises
+    `Damaged` when the reading reaches it: read inside `input_errors` to
+    have it, and read errors, as an `InputError`. A UTF-8 byte order mark
+    is left to the reader (`BOM_UTF8`).
     """
     with ExitStack() as stack:
         stream: IO[bytes] = raw if kind is None else cast(IO[bytes], stack.enter_context(Decompressed(raw, kind)))
-        head = guarded(name, _read_head, stream)
+        head = _guarded(name, _read_head, stream)
         if head.startswith((_GZIP_MAGIC, _ZSTD_MAGIC)) or b"\0" in head:
             raise InputError(name, "looks like a binary file, not text")
         yield io.BufferedReader(Prefixed(head, stream), 1 << 16)
@@ -657,8 +663,19 @@ def _read_head(stream: IO[bytes]) -> bytes:
     return b"".join(chunks)
 
 
-def guarded(name: str, read: Callable[..., T], *args: object) -> T:
-    """``read(*args)``, with read and decompression errors as `InputError` naming the file ``name``."""
+@contextmanager
+def input_errors(name: str) -> Iterator[None]:
+    """Read and decompression errors inside as `InputError` naming ``name``."""
+    try:
+        yield
+    except Damaged as exc:
+        raise InputError(name, str(exc)) from None
+    except OSError as exc:
+        raise InputError(name, _os_problem(exc)) from None
+
+
+def _guarded(name: str, read: Callable[..., T], *args: object) -> T:
+    """``read(*args)``, with read and decompression errors as `InputError` naming ``name``."""
     try:
         return read(*args)
     except Damaged as exc:

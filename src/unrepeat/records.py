@@ -7,13 +7,14 @@ the text field changes, and the inputs are never modified.
 
 from __future__ import annotations
 
-import itertools
-
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import overload
 
 from .config import Config
-from .engine import Document, clean_documents
+from .documents import from_column, from_record, output_record, report_record, text_of
+from .engine import clean_documents
+
+__all__ = ["clean_records", "text_of"]
 
 
 @overload
@@ -77,63 +78,17 @@ def clean_records(
     return _clean_rows(records, text_field, config, id_field, report_field)
 
 
-def text_of(record: Mapping[str, object], text_field: str = "text") -> str:
-    """The text of one record, checked.
-
-    >>> text_of({"text": "Hi."})
-    'Hi.'
-    >>> text_of({"text": None})
-    Traceback (most recent call last):
-        ...
-    ValueError: "text" must be a string, got None
-    """
-    if text_field not in record:
-        raise KeyError(f'no "{text_field}" field')
-    return _checked(record[text_field], text_field)
-
-
-def _checked(text: object, text_field: str) -> str:
-    if not isinstance(text, str):
-        kind = "None" if text is None else type(text).__name__
-        raise ValueError(f'"{text_field}" must be a string, got {kind}')
-    return text
-
-
 def _clean_rows(
     records: Iterable[Mapping[str, object]], text_field: str, config: Config, id_field: str, report_field: str | None
 ) -> Iterator[dict[str, object]]:
     config_dict = config.as_dict()
-    documents = (_document(i, record, text_field, id_field) for i, record in enumerate(records))
-    for doc, result in clean_documents(documents, config, doc_id=_namer()):
-        assert doc.record is not None and result is not None  # every document has a record and a text
-        out = {**doc.record, text_field: result.text}
+    documents = (from_record(i, record, text_field, id_field) for i, record in enumerate(records))
+    for doc, result in clean_documents(documents, config):
+        assert result is not None  # every document has a text
+        out = output_record(doc, result, text_field)
         if report_field is not None:
-            out[report_field] = result.report(doc.id, config_dict)  # type: ignore[arg-type]
+            out[report_field] = report_record(doc, result, config_dict)
         yield out
-
-
-def _namer() -> Callable[[Document], str]:
-    """Names documents for corpus scope's report: the id, or "record N" (from 0)
-    for a record without one; called once per document, in order."""
-    counter = itertools.count()
-
-    def name(doc: Document) -> str:
-        n = next(counter)
-        return f"record {n}" if doc.id is None else str(doc.id)
-
-    return name
-
-
-def _document(index: int, record: Mapping[str, object], text_field: str, id_field: str) -> Document:
-    if not isinstance(record, Mapping):
-        raise TypeError(f"record {index} is a {type(record).__name__}, not a mapping")
-    try:
-        text = text_of(record, text_field)
-    except KeyError as exc:
-        raise KeyError(f"record {index}: {exc.args[0]}") from None
-    except ValueError as exc:
-        raise ValueError(f"record {index}: {exc}") from None
-    return Document(record.get(id_field), text, record)
 
 
 def _clean_columns(
@@ -143,20 +98,16 @@ def _clean_columns(
         raise KeyError(f'no "{text_field}" column; the columns are {", ".join(map(str, batch))}')
     texts = batch[text_field]
     ids = batch[id_field] if id_field in batch else [None] * len(texts)
-    documents = []
-    for index, (doc_id, text) in enumerate(zip(ids, texts, strict=True)):
-        try:
-            documents.append(Document(doc_id, _checked(text, text_field)))
-        except ValueError as exc:
-            raise ValueError(f"record {index}: {exc}") from None
+    documents = [from_column(i, doc_id, text, text_field=text_field)
+                 for i, (doc_id, text) in enumerate(zip(ids, texts, strict=True))]
     config_dict = config.as_dict()
     cleaned: list[str] = []
     reports: list[dict[str, object]] = []
-    for doc, result in clean_documents(documents, config, doc_id=_namer()):
+    for doc, result in clean_documents(documents, config):
         assert result is not None  # every document has a text
         cleaned.append(result.text)
         if report_field is not None:
-            reports.append(result.report(doc.id, config_dict))  # type: ignore[arg-type]
+            reports.append(report_record(doc, result, config_dict))
     out: dict[str, object] = dict(batch)
     out[text_field] = cleaned
     if report_field is not None:

@@ -148,13 +148,19 @@ class Summary:
 
     Bytes in are the input's bytes that held the documents (a text file's
     bytes as read; a record's text field in UTF-8), bytes out the UTF-8
-    bytes of the output texts.
+    bytes of the output texts. `as_dict` gives the same counts as JSON
+    values (the CLI's ``--stats``).
 
     >>> s = Summary()
     >>> s.add("Same.\\nSame.\\n", CleanResult("Same.\\n", "Same.\\n\\nSame.\\n", (), {}))
     >>> s.add("caf\\ufffd.", CleanResult("caf\\ufffd.\\n", "caf\\ufffd.\\n", (), {}), input_bytes=5)
     >>> s.line()
     '2 documents, 17 bytes in, 14 bytes out; removals: none'
+    >>> s.add("Hi.", CleanResult("Hi.\\n", "Hi.\\n", (), {"fix_text": 1}), dropped="short")
+    >>> s.line()
+    '3 documents, 20 bytes in, 14 bytes out; removals: none; short documents left out: 1'
+    >>> s.as_dict()["dropped"], s.as_dict()["fixes"]
+    ({'duplicate': 0, 'short': 1}, {'fix_text': 1})
     """
 
     documents: int = 0
@@ -164,31 +170,60 @@ class Summary:
     skipped: int = 0
     invalid_utf8: int = 0
     duplicates: int = 0
-    dropped: int = 0
+    dropped: int = 0  #: duplicates left out of the output
+    short: int = 0  #: documents left out for having too few words
+    by_rule: Counter[str] = field(default_factory=Counter)
+    fixes: Counter[str] = field(default_factory=Counter)
 
-    def add(self, text: str, result: CleanResult, dropped: bool = False, input_bytes: int | None = None) -> None:
-        """Count one document: its input text and its result (``dropped``: left out of the output).
+    def add(self, text: str, result: CleanResult, dropped: bool | str | None = False,
+            input_bytes: int | None = None) -> None:
+        """Count one document: its input text and its result.
 
-        ``input_bytes``: the bytes the text was read from, where they are
-        not its UTF-8 (invalid UTF-8 replaced with U+FFFD); None: its UTF-8.
+        ``dropped``: left out of the output, True as a duplicate, "short"
+        for too few words. ``input_bytes``: the bytes the text was read
+        from, where they are not its UTF-8 (invalid UTF-8 replaced with
+        U+FFFD); None: its UTF-8.
         """
         self.documents += 1
         self.bytes_in += utf8_len(text) if input_bytes is None else input_bytes
         self.bytes_out += 0 if dropped else utf8_len(result.text)
         self.removals.update(str(r.reason) for r in result.removals)
+        self.by_rule.update(str(r.rule) for r in result.removals if r.rule is not None)
+        self.fixes.update(result.fixes)
         self.duplicates += result.duplicate_of is not None
-        self.dropped += dropped
+        self.dropped += dropped is True
+        self.short += dropped == "short"
 
     def line(self) -> str:
         removed = ", ".join(f"{reason} {n}" for reason, n in sorted(self.removals.items())) or "none"
         parts = [f"{self.documents} documents, {self.bytes_in} bytes in, {self.bytes_out} bytes out; removals: {removed}"]
         if self.duplicates:
             parts.append(f"duplicates: {self.duplicates}" + (f" ({self.dropped} left out)" if self.dropped else ""))
+        if self.short:
+            parts.append(f"short documents left out: {self.short}")
         if self.skipped:
             parts.append(f"skipped: {self.skipped} records with errors")
         if self.invalid_utf8:
             parts.append(f"invalid UTF-8 sequences replaced: {self.invalid_utf8}")
         return "; ".join(parts)
+
+    def as_dict(self) -> dict[str, object]:
+        """The counts as JSON values, keys in a fixed order."""
+        return {
+            "documents": self.documents,
+            "bytes_in": self.bytes_in,
+            "bytes_out": self.bytes_out,
+            "removals": {
+                "total": sum(self.removals.values()),
+                "by_reason": dict(sorted(self.removals.items())),
+                "by_rule": dict(sorted(self.by_rule.items())),
+            },
+            "fixes": dict(sorted(self.fixes.items())),
+            "skipped": self.skipped,
+            "invalid_utf8": self.invalid_utf8,
+            "duplicates": self.duplicates,
+            "dropped": {"duplicate": self.dropped, "short": self.short},
+        }
 
 
 def utf8_len(text: str) -> int:

@@ -6,7 +6,6 @@ block. Blocks are numbered in input order (file order, then byte order).
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import glob
 import io
@@ -14,7 +13,7 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
-from ..io import Format, InputError, Prefixed, compression, find_inputs, format_of, guarded, opened
+from ..io import BOM_UTF8, Format, InputError, Prefixed, compression, find_inputs, format_of, input_errors, open_stream
 
 MAX_BLOCK_SIZE = 32 << 20
 """The largest block `auto_block_size` chooses: about 25 s of work for one core."""
@@ -137,16 +136,15 @@ def block_lines(block: Block) -> Iterator[bytes]:
         fs, path = fsspec.core.url_to_fs(block.url)
         with fs.open(path, "rb") as raw, contextlib.ExitStack() as stack:
             if block.start == 0:
-                reader = stack.enter_context(opened(raw, block.name, block.compression))
+                reader = stack.enter_context(open_stream(raw, block.name, block.compression))
                 position = 0
             else:  # within an uncompressed file: skip the rest of the line that starts before
                 raw.seek(block.start - 1)
                 reader = io.BufferedReader(Prefixed(b"", raw), 1 << 16)
                 position = block.start - 1 + len(reader.readline())
             while (block.end is None or position < block.end) and (line := reader.readline()):
-                yield line.removeprefix(codecs.BOM_UTF8) if position == 0 else line
+                yield line.removeprefix(BOM_UTF8) if position == 0 else line
                 position += len(line)
 
-    items = lines()
-    while (line := guarded(block.name, next, items, None)) is not None:
-        yield line
+    with input_errors(block.name):
+        yield from lines()

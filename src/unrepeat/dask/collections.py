@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..collapse import clean as clean_text
 from ..config import Config, Scope
 from ..corpus import Verdict, prepare
-from ..records import _document
+from ..documents import Document, from_column, from_record, name_of, output_record, record_name, report_record
 from ..report import CleanResult
 from .fold import FoldState, fold
 from .tasks import Packed, unpickled
@@ -105,14 +105,13 @@ def _listed(partition: Any) -> Any:
     return partition if hasattr(partition, "columns") else list(partition)
 
 
-def _texts(part: Any, text_field: str, id_field: str) -> tuple[list[object], list[str]]:
-    """The ids and texts of a partition's records, checked as `unrepeat.clean_records` checks them."""
-    if hasattr(part, "columns"):  # a pandas partition: its rows as records
+def _documents(part: Any, text_field: str, id_field: str) -> list[Document]:
+    """A partition's records as documents, checked as `unrepeat.clean_records` checks them."""
+    if hasattr(part, "columns"):  # a pandas partition
         ids = part[id_field].tolist() if id_field in part.columns else [None] * len(part)
-        part = [{"id": _missing_as_none(i), "text": t} for i, t in zip(ids, part[text_field].tolist(), strict=True)]
-        text_field, id_field = "text", "id"
-    docs = [_document(i, record, text_field, id_field) for i, record in enumerate(part)]
-    return [d.id for d in docs], [d.text for d in docs]  # type: ignore[misc]
+        return [from_column(i, _missing_as_none(doc_id), text, text_field=text_field)
+                for i, (doc_id, text) in enumerate(zip(ids, part[text_field].tolist(), strict=True))]
+    return [from_record(i, record, text_field, id_field) for i, record in enumerate(part)]
 
 
 def _missing_as_none(value: object) -> object:
@@ -123,19 +122,20 @@ def _missing_as_none(value: object) -> object:
 
 
 def _clean(part: Any, text_field: str, id_field: str, config: Config) -> list[CleanResult]:
-    return [clean_text(text, config) for text in _texts(part, text_field, id_field)[1]]
+    return [clean_text(doc.text or "", config) for doc in _documents(part, text_field, id_field)]
 
 
 def _prepare(part: Any, text_field: str, id_field: str, config: Config) -> tuple[list[object], Packed, list[Any]]:
-    ids, texts = _texts(part, text_field, id_field)
-    prepared = [prepare(text, config) for text in texts]
-    return ids, Packed(pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL)), [p.sketch() for p in prepared]
+    docs = _documents(part, text_field, id_field)
+    prepared = [prepare(doc.text or "", config) for doc in docs]
+    return [d.id for d in docs], Packed(pickle.dumps(prepared, pickle.HIGHEST_PROTOCOL)), [p.sketch() for p in prepared]
 
 
 def _fold(state: FoldState, ids: list[object], sketches: list[Any],
           config: Config) -> tuple[list[Verdict | None], FoldState]:
-    names = [f"record {state.documents + i}" if doc_id is None else str(doc_id) for i, doc_id in enumerate(ids)]
-    return fold(state, names, sketches, config)
+    """The fold, each document named by its id, else "record N" counting over all partitions."""
+    return fold(state, [name_of(doc_id, record_name(state.documents + i)) for i, doc_id in enumerate(ids)],
+                sketches, config)
 
 
 def _apply(packed: Packed, verdicts: Sequence[Verdict]) -> list[CleanResult]:
@@ -145,18 +145,18 @@ def _apply(packed: Packed, verdicts: Sequence[Verdict]) -> list[CleanResult]:
 def _bag_part(part: list[dict[str, object]], results: list[CleanResult], text_field: str, id_field: str,
               config: Config) -> list[tuple[dict[str, object], dict[str, object]]]:
     settings = config.as_dict()
-    return [({**record, text_field: result.text}, result.report(record.get(id_field), settings))  # type: ignore[arg-type]
-            for record, result in zip(part, results, strict=True)]
+    return [(output_record(doc, result, text_field), report_record(doc, result, settings))
+            for doc, result in zip(_documents(part, text_field, id_field), results, strict=True)]
 
 
 def _frame_part(pdf: pandas.DataFrame, results: list[CleanResult], text_field: str, id_field: str,
                 config: Config) -> pandas.DataFrame:
     import pandas as pd
 
-    ids = _texts(pdf, text_field, id_field)[0] if len(pdf) else []
     settings = config.as_dict()
+    reports = [json.dumps(report_record(doc, result, settings), ensure_ascii=False)
+               for doc, result in zip(_documents(pdf, text_field, id_field), results, strict=True)]
     out = pdf.copy()
     out[text_field] = pd.Series([r.text for r in results], index=pdf.index, dtype=pdf[text_field].dtype)
-    out[_REPORT] = pd.Series([json.dumps(r.report(i, settings), ensure_ascii=False)  # type: ignore[arg-type]
-                              for i, r in zip(ids, results, strict=True)], index=pdf.index, dtype=object)
+    out[_REPORT] = pd.Series(reports, index=pdf.index, dtype=object)
     return out

@@ -235,9 +235,9 @@ class _Job:
                 if not corpus:
                     pending.append(submit(clean_block, block, offset, k, target, priority=-k))
                     continue
-                prepared = submit(prepare_block, block, target, priority=-k)
+                prepared = submit(prepare_block, block, offset, target, priority=-k)
                 packed, docs = (submit(operator.getitem, prepared, i, priority=_FOLD_PRIORITY) for i in (0, 1))
-                folded = submit(fold_block, state, docs, offset, block, target.config, priority=_FOLD_PRIORITY)
+                folded = submit(fold_block, state, docs, target.config, priority=_FOLD_PRIORITY)
                 verdicts, state = (submit(operator.getitem, folded, i, priority=_FOLD_PRIORITY) for i in (0, 1))
                 pending.append(submit(write_block, block, offset, k, target, packed, verdicts,
                                       priority=_WRITE_PRIORITY))

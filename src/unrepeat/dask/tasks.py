@@ -22,8 +22,9 @@ from typing import Any, NamedTuple
 from ..collapse import clean as clean_text
 from ..config import Config
 from ..corpus import Sketch, Verdict, prepare
+from .. import documents
+from ..documents import Document, from_line
 from ..io import InputError, OutputError, json_bytes, parse_line
-from ..records import text_of
 from ..report import CleanResult, Summary
 from .blocks import Block, block_lines
 from .fold import FoldState, fold
@@ -71,35 +72,10 @@ class Target(NamedTuple):
     skip_errors: bool
 
 
-class Line(NamedTuple):
-    """A non-blank line of a block: a record to clean, or why it is not one."""
-
-    number: int  #: its line number in the block, from 1
-    record: dict[str, object] | None  #: None: a line left out for ``error``
-    text: str | None
-    id: object
-    error: str | None
-    invalid_utf8: int
-
-
-def read_block(block: Block, text_field: str, id_field: str) -> list[Line]:
-    """The records of a block, as the local CLI reads a JSONL file's."""
-    out = []
-    for number, raw in enumerate(block_lines(block), 1):
-        parsed = parse_line(raw, number)
-        if parsed is None:
-            continue
-        text, error = None, parsed.error
-        if parsed.record is not None:
-            try:
-                text = text_of(parsed.record, text_field)
-            except KeyError as exc:
-                error = str(exc.args[0])
-            except ValueError as exc:
-                error = str(exc)
-        doc_id = None if parsed.record is None else parsed.record.get(id_field)
-        out.append(Line(number, parsed.record if error is None else None, text, doc_id, error, parsed.invalid_utf8))
-    return out
+def read_block(block: Block, offset: int, target: Target) -> list[Document]:
+    """The records of a block (its lines numbered after ``offset``), as the local CLI reads a JSONL file's."""
+    lines = (parse_line(raw, number) for number, raw in enumerate(block_lines(block), offset + 1))
+    return [from_line(line, block.name, target.text_field, target.id_field) for line in lines if line is not None]
 
 
 def count_lines(block: Block) -> int:
@@ -109,16 +85,15 @@ def count_lines(block: Block) -> int:
 
 def clean_block(block: Block, offset: int, k: int, target: Target) -> RunSummary:
     """Document scope: read, clean and write block ``k`` (its lines numbered after ``offset``)."""
-    lines = read_block(block, target.text_field, target.id_field)
-    results = [None if line.text is None else clean_text(line.text, target.config) for line in lines]
-    return _write(lines, results, offset, k, block, target)
+    docs = read_block(block, offset, target)
+    return _write(docs, [None if doc.text is None else clean_text(doc.text, target.config) for doc in docs], k, block,
+                  target)
 
 
 class Sketches(NamedTuple):
-    """What the fold needs of a block (no text): ids, line numbers and sketches."""
+    """What the fold needs of a block (no text): the names of its documents and their sketches."""
 
-    ids: list[object]
-    numbers: list[int]
+    names: list[str]
     sketches: list[Sketch | None]  #: None for a line that is no document
 
 
@@ -131,21 +106,17 @@ class Packed(NamedTuple):
         return len(self.data) + 100
 
 
-def prepare_block(block: Block, target: Target) -> tuple[Packed, Sketches]:
+def prepare_block(block: Block, offset: int, target: Target) -> tuple[Packed, Sketches]:
     """Corpus scope: read a block and prepare each document (`unrepeat.corpus.prepare`)."""
-    lines = read_block(block, target.text_field, target.id_field)
-    prepared = [None if line.text is None else prepare(line.text, target.config) for line in lines]
-    sketches = Sketches([line.id for line in lines], [line.number for line in lines],
-                        [None if p is None else p.sketch() for p in prepared])
+    docs = read_block(block, offset, target)
+    prepared = [None if doc.text is None else prepare(doc.text, target.config) for doc in docs]
+    sketches = Sketches([doc.name for doc in docs], [None if p is None else p.sketch() for p in prepared])
     return Packed(pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL)), sketches
 
 
-def fold_block(state: FoldState, docs: Sketches, offset: int, block: Block,
-               config: Config) -> tuple[list[Verdict | None], FoldState]:
-    """Corpus scope: the block's verdicts, its documents named as the local CLI names them (id, else FILE:LINE)."""
-    names = [str(i) if i is not None else f"{block.name}:{offset + n}" for i, n in zip(docs.ids, docs.numbers,
-                                                                                        strict=True)]
-    return fold(state, names, docs.sketches, config)
+def fold_block(state: FoldState, docs: Sketches, config: Config) -> tuple[list[Verdict | None], FoldState]:
+    """Corpus scope: the block's verdicts, against the state the blocks before it left."""
+    return fold(state, docs.names, docs.sketches, config)
 
 
 def write_block(block: Block, offset: int, k: int, target: Target, packed: Packed,
@@ -153,7 +124,7 @@ def write_block(block: Block, offset: int, k: int, target: Target, packed: Packe
     """Corpus scope: apply the verdicts to the prepared documents and write block ``k``."""
     results = [None if p is None or v is None else p.apply(v)
                for p, v in zip(unpickled(packed.data), verdicts, strict=True)]
-    return _write(read_block(block, target.text_field, target.id_field), results, offset, k, block, target)
+    return _write(read_block(block, offset, target), results, k, block, target)
 
 
 def unpickled(data: bytes) -> Any:
@@ -168,40 +139,29 @@ def unpickled(data: bytes) -> Any:
             gc.enable()
 
 
-def _write(lines: list[Line], results: Sequence[CleanResult | None], offset: int, k: int, block: Block,
+def _write(docs: list[Document], results: Sequence[CleanResult | None], k: int, block: Block,
            target: Target) -> RunSummary:
     """Write part k and its report as the local CLI writes a JSONL file's records."""
     summary = RunSummary(parts=1)
     config = target.config.as_dict()
     out: list[bytes] = []
     reports: list[bytes] = []
-    for item, result in zip(lines, results, strict=True):
-        line = offset + item.number
-        where = f"{block.name}:{line}"
-        if item.invalid_utf8:
-            summary.invalid_utf8 += item.invalid_utf8
-            summary.warn([f"{where}: {item.invalid_utf8} invalid UTF-8 sequences replaced with U+FFFD"])
+    for doc, result in zip(docs, results, strict=True):
+        if result is None and not target.skip_errors:
+            raise InputError(block.name, doc.error or "no text", doc.line)
+        summary.invalid_utf8 += doc.invalid_utf8
+        summary.warn(documents.warnings(doc))
         if result is None:
-            if not target.skip_errors:
-                raise InputError(block.name, item.error or "no text", line)
             summary.skipped += 1
-            summary.warn([f"{where}: skipped: {item.error}"])
-            if target.report is not None:
-                reports.append(json_bytes({"id": item.id, "error": item.error, "line": line}))
+            reports.append(json_bytes(documents.skipped_report(doc)))
             continue
-        assert item.record is not None and item.text is not None
-        dropped = target.drop_duplicates and result.duplicate_of is not None
+        assert doc.text is not None
+        dropped = documents.dropped(result, drop_duplicates=target.drop_duplicates)
         if not dropped:
-            out.append(json_bytes({**item.record, target.text_field: result.text}))
+            out.append(json_bytes(documents.output_record(doc, result, target.text_field)))
         if target.report is not None:
-            report = result.report(item.id, config)  # type: ignore[arg-type]
-            report["line"] = line
-            if item.invalid_utf8:
-                report["invalid_utf8"] = item.invalid_utf8
-            if dropped:
-                report["dropped"] = True
-            reports.append(json_bytes(report))
-        summary.add(item.text, result, dropped)
+            reports.append(json_bytes(documents.report_record(doc, result, config, dropped)))
+        summary.add(doc.text, result, bool(dropped))
     name = PART_NAME.format(k)
     _write_gzip(f"{target.output}/{name}", out)
     if target.report is not None:
