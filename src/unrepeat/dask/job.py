@@ -129,6 +129,29 @@ def _check_outputs(files: list[InputFile], output_dir: str, report_dir: str | No
 
 @contextlib.contextmanager
 def _connect(scheduler: str | None, workers: int | None) -> Iterator[distributed.Client]:
+    from distributed import Client
+
+    if scheduler is None:
+        with local_cluster(workers or os.cpu_count() or 1) as client:
+            yield client
+        return
+    kind = {"scheduler_file": scheduler} if scheduler.endswith(".json") and os.path.exists(scheduler) else {
+        "address": scheduler}
+    with Client(**kind) as client:
+        yield client
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int) -> Iterator[distributed.Client]:
+    """A client of a cluster of ``workers`` processes here, one thread each, that closes quietly.
+
+    No dashboard and no profiling of the workers (they cost 3-5 % of the CPU);
+    the job reports its failures itself, so the workers log nothing (a worker
+    that dies is still told by its nanny, in this process); and closing, the
+    workers' last heartbeats and the connections they find closed are no
+    news either.
+    """
+    import dask
     from distributed import Client, LocalCluster, WorkerPlugin
 
     class Quiet(WorkerPlugin):
@@ -139,24 +162,15 @@ def _connect(scheduler: str | None, workers: int | None) -> Iterator[distributed
         def setup(self, worker: object) -> None:
             silence_distributed()
 
-    if scheduler is not None:
-        kind = {"scheduler_file": scheduler} if scheduler.endswith(".json") and os.path.exists(scheduler) else {
-            "address": scheduler}
-        with Client(**kind) as client:
-            yield client
-        return
     levels: dict[str, int] = {}
     try:
-        with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                          dashboard_address=":0") as cluster, Client(cluster) as client:
-            # The job reports its failures itself: its workers log nothing (a worker that dies
-            # is still told by its nanny, here).
+        with dask.config.set({"distributed.worker.profile.enabled": False}), \
+                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+                Client(cluster) as client:
             client.register_plugin(Quiet())
             try:
                 yield client
             finally:
-                # Closing, the workers' last heartbeats and the connections they find closed are no
-                # news: quiet, in the worker processes and here (the scheduler and the nannies).
                 with contextlib.suppress(Exception):
                     client.run(silence_distributed)
                 levels = silence_distributed()
