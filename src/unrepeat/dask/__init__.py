@@ -1,32 +1,22 @@
 """The Dask engine: clean JSONL corpora on a Dask cluster, byte for byte as the local engine does.
 
-`run` is what ``unrepeat clean --engine dask`` calls: it reads JSONL files
-(local paths, globs, or fsspec URLs such as ``s3://bucket/crawl/*.jsonl.gz``)
-in blocks (`unrepeat.dask.blocks`), cleans them on the workers of a
-``LocalCluster`` it starts or of a running scheduler, and writes
-``part-00000.jsonl.gz``, ``part-00001.jsonl.gz`` ... (and the report in parts
-of the same names under ``report_dir``). The decompressed parts,
-concatenated in numeric order, are the local engine's output of the same
-inputs and options, byte for byte; the reports likewise. `clean` does the
-same for a Dask collection at hand (a bag of dicts or a DataFrame).
+`run` (``unrepeat clean --engine dask``) reads JSONL files (paths, globs or
+fsspec URLs) in blocks (`unrepeat.dask.blocks`) and writes part k of the
+output (and of the report) per block; decompressed and concatenated in
+order, the parts are the local engine's output (and report). `clean` does
+the same for a bag of dicts or a DataFrame at hand.
 
 Every task is a pure function of a block and of the values of the tasks
-before it (`unrepeat.dask.tasks`), so Dask can compute again whatever a lost
-worker held. Document scope is a map over blocks. Corpus scope is the local
-engine's rule (a document is cleaned against what earlier documents kept):
-blocks are prepared in parallel (normalization, segmentation, collapse
-within the document, fingerprints: about 97 % of the work); a chain of fold
-tasks (`unrepeat.dask.fold`) decides each block in order against an index
-state passed on as a value, from sketches (hashes, fingerprints, spans: no
-text); a block's part is written as soon as the fold has passed it. At most
-a window of blocks is in flight (`unrepeat.dask.job`), so memory holds the
-index and a few blocks, whatever the size of the corpus.
-
-Writing is atomic per job: parts go to a hidden temporary directory beside
-the output (``.unrepeat-XXXXXXXX``) and are renamed into place once every
-part succeeded; parts of an earlier run that the new run does not replace
-are then removed. The package imports without dask; its functions need
-``pip install "unrepeat[dask]"`` (dask and distributed).
+before it (`unrepeat.dask.tasks`), so Dask computes again whatever a lost
+worker held. Document scope is a map over blocks. Corpus scope prepares
+blocks in parallel (about 95 % of the work), decides them in order by a
+chain of fold tasks passing the index on as a value (`unrepeat.dask.fold`),
+and writes a block's part as soon as the fold has passed it; at most a
+window of blocks is in flight (`unrepeat.dask.job`), so memory holds the
+index and a few blocks whatever the size of the corpus. Parts are written
+to a hidden directory and renamed into place once all succeeded. The
+package imports without dask; its functions need ``pip install
+"unrepeat[dask]"``.
 
 >>> import dask.bag as db
 >>> footer = "Sign up for our daily newsletter to get the best stories every single morning."

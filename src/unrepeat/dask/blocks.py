@@ -31,7 +31,7 @@ class InputFile(NamedTuple):
 
 
 class Block(NamedTuple):
-    """A byte range of one input file: the lines that start in it."""
+    """A byte range of one input file (``url``, ``name`` as in `InputFile`): the lines that start in it."""
 
     url: str
     name: str
@@ -41,15 +41,11 @@ class Block(NamedTuple):
 
 
 def input_files(inputs: Sequence[str]) -> list[InputFile]:
-    """The JSONL files that ``inputs`` name, in input order.
+    """The JSONL files that ``inputs`` name (files, directories, globs, fsspec URLs of these), in order.
 
-    An input is a file, a directory (walked recursively in sorted order, as
-    the local engine does), a glob (expanded in sorted order, as a shell does
-    in the C locale), or an fsspec URL of any of these. Files are named as
-    the local engine names them when the shell expands the glob: the path as
-    given, a directory's files as DIR/RELATIVE, a URL's files as full URLs.
-    Anything but JSONL (``.jsonl``, ``.jsonl.gz``, ``.jsonl.zst``) is refused
-    with an `InputError`, as is an input that is not there.
+    Files are named as the local engine names them when a shell expands the
+    glob (a URL's files by their full URLs). Anything but JSONL, or an input
+    that is not there, is an `InputError`.
     """
     files = [InputFile(*f) for f in _found(inputs)]
     for f in files:

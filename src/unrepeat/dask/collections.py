@@ -20,7 +20,7 @@ from ..corpus import Verdict, prepare
 from ..documents import Document, from_column, from_record, name_of, output_record, record_name, report_record
 from ..report import CleanResult
 from .fold import FoldState, fold
-from .tasks import Packed, unpickled
+from .tasks import unpickled
 
 if TYPE_CHECKING:
     import dask.bag
@@ -39,17 +39,13 @@ def clean(
 ) -> tuple[dask.bag.Bag, dask.bag.Bag] | tuple[dask.dataframe.DataFrame, dask.dataframe.DataFrame]:
     """Clean the text field of a Dask collection of records, lazily: ``(cleaned, reports)``.
 
-    ``collection`` is a bag of dicts (``cleaned`` is a bag of new dicts,
-    ``reports`` a bag of report dicts) or a DataFrame (``cleaned`` has the
-    same columns, types, index and divisions; ``reports`` one column,
-    ``"report"``, holding each report as JSON text, on the same index). The
-    records and reports are what `unrepeat.clean_records` gives for the same
-    records in partition order (``report_field``): a report's ``"id"`` is
-    the record's ``id_field``, and in corpus scope a document is named by its
-    id, or "record N" (N counting from 0 over all partitions) for a record
-    without one. ``scope`` overrides ``config.scope``. Compute both results
-    together (``dask.compute(cleaned, reports)``) or persist one first, so
-    the records are cleaned once.
+    A bag of dicts gives a bag of new dicts and a bag of report dicts; a
+    DataFrame gives one with the same columns, types, index and divisions,
+    and one column ``"report"`` of JSON text. Both are what
+    `unrepeat.clean_records` gives for the records in partition order (a
+    record without an id is "record N" in corpus scope, N over all
+    partitions). ``scope`` overrides ``config.scope``. Compute both together
+    (``dask.compute(cleaned, reports)``) so the records are cleaned once.
 
     >>> import dask.bag as db
     >>> cleaned, reports = clean(db.from_sequence([{"id": 1, "text": "Hi.\\nHi.\\n"}]))
@@ -125,10 +121,10 @@ def _clean(part: Any, text_field: str, id_field: str, config: Config) -> list[Cl
     return [clean_text(doc.text or "", config) for doc in _documents(part, text_field, id_field)]
 
 
-def _prepare(part: Any, text_field: str, id_field: str, config: Config) -> tuple[list[object], Packed, list[Any]]:
+def _prepare(part: Any, text_field: str, id_field: str, config: Config) -> tuple[list[object], bytes, list[Any]]:
     docs = _documents(part, text_field, id_field)
     prepared = [prepare(doc.text or "", config) for doc in docs]
-    return [d.id for d in docs], Packed(pickle.dumps(prepared, pickle.HIGHEST_PROTOCOL)), [p.sketch() for p in prepared]
+    return [d.id for d in docs], pickle.dumps(prepared, pickle.HIGHEST_PROTOCOL), [p.sketch() for p in prepared]
 
 
 def _fold(state: FoldState, ids: list[object], sketches: list[Any],
@@ -138,8 +134,8 @@ def _fold(state: FoldState, ids: list[object], sketches: list[Any],
                 sketches, config)
 
 
-def _apply(packed: Packed, verdicts: Sequence[Verdict]) -> list[CleanResult]:
-    return [p.apply(v) for p, v in zip(unpickled(packed.data), verdicts, strict=True)]
+def _apply(packed: bytes, verdicts: Sequence[Verdict]) -> list[CleanResult]:
+    return [p.apply(v) for p, v in zip(unpickled(packed), verdicts, strict=True)]
 
 
 def _bag_part(part: list[dict[str, object]], results: list[CleanResult], text_field: str, id_field: str,

@@ -126,6 +126,7 @@ class _View:
     def __init__(self, state: FoldState) -> None:
         self.base = state.sentences
         self.tail = CorpusIndex()
+        self.tail.lookup.frozen = True  # its keys stay in the dict that `find` reads, however many
         parts = [*state.segments, Segment(self.tail, state.sentences, state.documents)]
         firsts, doc_firsts = [s.first for s in parts], [s.first_doc for s in parts]
         self.fingerprints, self.starts, self.ends = (
@@ -140,17 +141,19 @@ class _View:
         return self.base + len(self.tail)
 
     def find(self, keys: list[int]) -> list[int]:
-        """The first sentence with each key, -1 where no segment knows it (a key is in one segment at most)."""
+        """The first sentence with each key, -1 where none has it (a key is in one segment at most)."""
         out = np.full(len(keys), -1, dtype=np.int64)
-        for index, first, _ in self.segments:
-            found = np.array(index.lookup.find(keys), dtype=np.int64)
-            hit = found >= 0
-            out[hit] = found[hit] + first
-        return out.tolist()
+        probe = np.array(keys, dtype=np.uint64)
+        for index, first, _ in self.segments[:-1]:  # frozen: one sorted run each
+            for run_keys, run_items in index.lookup.runs:
+                at = np.minimum(np.searchsorted(run_keys, probe), len(run_keys) - 1)
+                hit = run_keys[at] == probe
+                out[hit] = run_items[at[hit]] + first
+        found = out.tolist()
+        pending = self.tail.lookup.pending  # this step's own keys (only keys no segment has)
+        return [pending.get(key, -1) + self.base if f < 0 and key in pending else f for f, key in zip(found, keys)]
 
     def add_document(self, doc_id: str, spans: list[tuple[int, int]], hashes: list[int], fps: np.ndarray,
                      known: list[int]) -> None:
         self.tail.add_document(doc_id, spans, hashes, fps, known)  # ``known`` only tells which keys are new
 
-
-__all__ = ["FoldState", "Segment", "fold"]

@@ -103,7 +103,8 @@ def run(
         threads = sum(client.nthreads().values())
         blocks = input_blocks(files, block_size or auto_block_size(files, threads))
         target = Target("", None, config, text_field, id_field, drop_duplicates, skip_errors)
-        return _Job(client, blocks, target, output_dir, report_dir, index_path, progress).run()
+        return _job(client, blocks, target, output_dir, report_dir, index_path and os.path.abspath(index_path),
+                    progress)
 
 
 def _same_place(a: str, b: str) -> bool:
@@ -188,108 +189,81 @@ def silence_distributed() -> dict[str, int]:
     return levels
 
 
-class _Job:
-    """One run on a client: every block's tasks, a window of blocks at a time, then the commit."""
+def _job(client: distributed.Client, blocks: list[Block], target: Target, output_dir: str, report_dir: str | None,
+         index_path: str | None, progress: Callable[[int, int, RunSummary], None] | None) -> RunSummary:
+    """One run on a client: the parts go to hidden directories beside their own, renamed into
+    place once every part is written; what the run made is gone after a failure."""
+    import fsspec.core
 
-    def __init__(self, client: distributed.Client, blocks: list[Block], target: Target, output_dir: str,
-                 report_dir: str | None, index_path: str | None,
-                 progress: Callable[[int, int, RunSummary], None] | None) -> None:
-        self.client, self.blocks, self.progress = client, blocks, progress
-        self.output_dir = _absolute(output_dir)
-        self.report_dir = None if report_dir is None else _absolute(report_dir)
-        token = secrets.token_hex(4)
-        self.target = target._replace(output=f"{self.output_dir}/.unrepeat-{token}", report=None if
-                                      self.report_dir is None else f"{self.report_dir}/.unrepeat-{token}")
-        self.index_path = None if index_path is None else os.path.abspath(index_path)
-
-    def run(self) -> RunSummary:
-        import fsspec.core
-
-        made = []  # the temporary directories, and the final ones that were not there
-        try:
-            for temp, final in [(self.target.output, self.output_dir), (self.target.report, self.report_dir)]:
-                if temp is not None:
-                    fs, path = fsspec.core.url_to_fs(temp)
-                    if not fs.exists(final_path := fsspec.core.url_to_fs(final)[1]):
-                        made.append((fs, final_path))
-                    fs.makedirs(path, exist_ok=True)
-                    made.append((fs, path))
-            summary, state = self._submit()
-            self._commit(summary.parts, state)
-            made = [(fs, path) for fs, path in made if path.rsplit("/", 1)[-1].startswith(".unrepeat-")]
-            return summary
-        except OSError as exc:
-            raise OutputError(self.output_dir, f"cannot write: {exc.strerror or exc}") from None
-        finally:
-            for fs, path in reversed(made):
-                with contextlib.suppress(Exception):
-                    fs.rm(path, recursive=True)
-
-    def _submit(self) -> tuple[RunSummary, Any]:
-        """Submit the tasks of each block, at most a window of blocks ahead of the parts written, in order.
-
-        The window bounds what waits in memory: in corpus scope, the prepared
-        documents of the blocks the fold has not passed yet.
-        """
-        client, target = self.client, self.target
-        submit = functools.partial(client.submit, pure=False)
-        corpus = target.config.scope is Scope.CORPUS
-        window = 2 * max(1, sum(client.nthreads().values())) + 2
-        summary = RunSummary()
-        pending: deque[Any] = deque()  # the write futures, in block order
-        state = submit(_start, self.index_path, priority=_FOLD_PRIORITY) if corpus else None
-        offset: Any = 0
-        count: Any = None
-        try:
-            for k, block in enumerate(self.blocks):
-                while len(pending) >= window:
-                    self._collect(pending.popleft(), summary)
-                offset = 0 if block.start == 0 else submit(operator.add, offset, count, priority=_FOLD_PRIORITY)
-                count = submit(count_lines, block, priority=_FOLD_PRIORITY)
-                if not corpus:
-                    pending.append(submit(clean_block, block, offset, k, target, priority=-k))
-                    continue
-                prepared = submit(prepare_block, block, offset, target, priority=-k)
-                packed, docs = (submit(operator.getitem, prepared, i, priority=_FOLD_PRIORITY) for i in (0, 1))
-                folded = submit(fold_block, state, docs, target.config, priority=_FOLD_PRIORITY)
-                verdicts, state = (submit(operator.getitem, folded, i, priority=_FOLD_PRIORITY) for i in (0, 1))
-                pending.append(submit(write_block, block, offset, k, target, packed, verdicts,
-                                      priority=_WRITE_PRIORITY))
-                del prepared, packed, docs, folded, verdicts  # the scheduler keeps them while later tasks need them
-            while pending:
-                self._collect(pending.popleft(), summary)
-        except BaseException:
-            client.cancel([*pending, *[f for f in (state, offset, count) if hasattr(f, "key")]])
-            raise
-        return summary, state
-
-    def _collect(self, written: Any, summary: RunSummary) -> None:
-        summary.merge(written.result())
-        if self.progress is not None:
-            self.progress(summary.parts, len(self.blocks), summary)
-
-    def _commit(self, parts: int, state: Any) -> None:
-        """Rename the parts into place, remove parts of earlier runs, then save the index."""
-        import fsspec.core
-
-        names = {PART_NAME.format(k) for k in range(parts)}
-        for temp, final in [(self.target.output, self.output_dir), (self.target.report, self.report_dir)]:
-            if temp is None or final is None:
-                continue
-            fs, temp_path = fsspec.core.url_to_fs(temp)
-            _, final_path = fsspec.core.url_to_fs(final)
+    token = secrets.token_hex(4)
+    places = [(fsspec.core.url_to_fs(final), f".unrepeat-{token}") for final in [output_dir, report_dir] if final]
+    made = []  # the directories made (the temporary ones, and the final ones that were not there)
+    try:
+        for (fs, final), temp in places:
+            made += [] if fs.exists(final) else [(fs, final)]
+            fs.makedirs(f"{final}/{temp}", exist_ok=True)
+            made.append((fs, f"{final}/{temp}"))
+        temps = [fs.unstrip_protocol(f"{final}/{temp}") for (fs, final), temp in places]
+        target = target._replace(output=temps[0], report=temps[1] if report_dir else None)
+        summary, state = _submit(client, blocks, target, index_path, progress)
+        names = {PART_NAME.format(k) for k in range(summary.parts)}
+        for (fs, final), temp in places:
             for name in sorted(names):
-                fs.mv(f"{temp_path}/{name}", f"{final_path}/{name}")
-            for path in fs.ls(final_path, detail=False):
-                base = path.rstrip("/").rsplit("/", 1)[-1]
-                if _PART.fullmatch(base) and base not in names:
+                fs.mv(f"{final}/{temp}/{name}", f"{final}/{name}")
+            for path in fs.ls(final, detail=False):  # parts of an earlier run that this one does not replace
+                if _PART.fullmatch(base := path.rstrip("/").rsplit("/", 1)[-1]) and base not in names:
                     fs.rm(path)
-        if self.index_path is not None:
-            self.client.submit(_save_index, state, self.index_path, pure=False).result()
+        made = [(fs, path) for fs, path in made if path.endswith(token)]
+        if index_path is not None:
+            client.submit(_save_index, state, index_path, pure=False).result()
+        return summary
+    except OSError as exc:
+        raise OutputError(output_dir, f"cannot write: {exc.strerror or exc}") from None
+    finally:
+        for fs, path in reversed(made):
+            with contextlib.suppress(Exception):
+                fs.rm(path, recursive=True)
 
 
-def _absolute(directory: str) -> str:
-    return directory.rstrip("/") if "://" in directory else os.path.abspath(directory)
+def _submit(client: distributed.Client, blocks: list[Block], target: Target, index_path: str | None,
+            progress: Callable[[int, int, RunSummary], None] | None) -> tuple[RunSummary, Any]:
+    """Submit the tasks of each block, at most a window of blocks ahead of the parts written, in order;
+    what the parts did, and the fold's last state (corpus scope).
+
+    The window bounds what waits in memory: in corpus scope, the prepared
+    documents of the blocks the fold has not passed yet.
+    """
+    submit = functools.partial(client.submit, pure=False)
+    corpus = target.config.scope is Scope.CORPUS
+    window = 2 * max(1, sum(client.nthreads().values())) + 2
+    summary = RunSummary()
+    pending: deque[Any] = deque()  # the write futures, in block order
+    state = submit(_start, index_path, priority=_FOLD_PRIORITY) if corpus else None
+    offset: Any = 0
+    count: Any = None
+    try:
+        for k, block in enumerate([*blocks, None]):
+            while pending and (len(pending) >= window or block is None):
+                summary.merge(pending.popleft().result())
+                if progress is not None:
+                    progress(summary.parts, len(blocks), summary)
+            if block is None:
+                break
+            offset = 0 if block.start == 0 else submit(operator.add, offset, count, priority=_FOLD_PRIORITY)
+            count = submit(count_lines, block, priority=_FOLD_PRIORITY)
+            if not corpus:
+                pending.append(submit(clean_block, block, offset, k, target, priority=-k))
+                continue
+            prepared = submit(prepare_block, block, offset, target, priority=-k)
+            packed, docs = (submit(operator.getitem, prepared, i, priority=_FOLD_PRIORITY) for i in (0, 1))
+            folded = submit(fold_block, state, docs, target.config, priority=_FOLD_PRIORITY)
+            verdicts, state = (submit(operator.getitem, folded, i, priority=_FOLD_PRIORITY) for i in (0, 1))
+            pending.append(submit(write_block, block, offset, k, target, packed, verdicts, priority=_WRITE_PRIORITY))
+            del prepared, packed, docs, folded, verdicts  # the scheduler keeps them while later tasks need them
+    except BaseException:
+        client.cancel([*pending, *[f for f in (state, offset, count) if hasattr(f, "key")]])
+        raise
+    return summary, state
 
 
 def _start(index_path: str | None) -> FoldState:

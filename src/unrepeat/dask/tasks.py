@@ -1,12 +1,9 @@
 """The tasks of a job: pure functions of a block and the values of the tasks before them.
 
-Document scope: `clean_block` reads a block, cleans it and writes its part.
-Corpus scope: `prepare_block` (the heavy work, in parallel), `fold_block`
-(the decisions, a chain in block order, `unrepeat.dask.fold`) and
-`write_block` (applies a block's verdicts and writes its part). A block's
-records are read again where they are written rather than kept in memory:
-reading is a small part of the work. `count_lines` gives the line numbers
-the names and reports need (``FILE:LINE``).
+Document scope: `clean_block`. Corpus scope: `prepare_block` (in parallel),
+`fold_block` (a chain in block order) and `write_block`. A block's records
+are read again where they are written rather than kept in memory (reading
+is about 1 % of the work); `count_lines` numbers their lines (``FILE:LINE``).
 """
 
 from __future__ import annotations
@@ -90,40 +87,28 @@ def clean_block(block: Block, offset: int, k: int, target: Target) -> RunSummary
                   target)
 
 
-class Sketches(NamedTuple):
-    """What the fold needs of a block (no text): the names of its documents and their sketches."""
-
-    names: list[str]
-    sketches: list[Sketch | None]  #: None for a line that is no document
+Sketches = tuple[list[str], list[Sketch | None]]
+"""What the fold needs of a block (no text): the names of its documents and their sketches (None: no document)."""
 
 
-class Packed(NamedTuple):
-    """A block's prepared documents, pickled (about 2.5 times the text, against 15 times as objects)."""
-
-    data: bytes
-
-    def __sizeof__(self) -> int:
-        return len(self.data) + 100
-
-
-def prepare_block(block: Block, offset: int, target: Target) -> tuple[Packed, Sketches]:
-    """Corpus scope: read a block and prepare each document (`unrepeat.corpus.prepare`)."""
+def prepare_block(block: Block, offset: int, target: Target) -> tuple[bytes, Sketches]:
+    """Corpus scope: read a block and prepare each document (`unrepeat.corpus.prepare`); the prepared
+    documents pickled (about 2.5 times the text, against 15 times as objects) and their sketches."""
     docs = read_block(block, offset, target)
     prepared = [None if doc.text is None else prepare(doc.text, target.config) for doc in docs]
-    sketches = Sketches([doc.name for doc in docs], [None if p is None else p.sketch() for p in prepared])
-    return Packed(pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL)), sketches
+    sketches = [None if p is None else p.sketch() for p in prepared]
+    return pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL), ([doc.name for doc in docs], sketches)
 
 
 def fold_block(state: FoldState, docs: Sketches, config: Config) -> tuple[list[Verdict | None], FoldState]:
     """Corpus scope: the block's verdicts, against the state the blocks before it left."""
-    return fold(state, docs.names, docs.sketches, config)
+    return fold(state, *docs, config)
 
 
-def write_block(block: Block, offset: int, k: int, target: Target, packed: Packed,
+def write_block(block: Block, offset: int, k: int, target: Target, packed: bytes,
                 verdicts: Sequence[Verdict | None]) -> RunSummary:
     """Corpus scope: apply the verdicts to the prepared documents and write block ``k``."""
-    results = [None if p is None or v is None else p.apply(v)
-               for p, v in zip(unpickled(packed.data), verdicts, strict=True)]
+    results = [None if p is None or v is None else p.apply(v) for p, v in zip(unpickled(packed), verdicts, strict=True)]
     return _write(read_block(block, offset, target), results, k, block, target)
 
 
