@@ -386,3 +386,20 @@ def test_a_worker_killed_mid_job(crawl, tmp_path, scope):
         summary = run_dask(c, [crawl], tmp_path, Config(scope=scope), block_size=600, progress=kill_one)
     assert killed and (killed[0] is not None or scope == "document") and summary.parts > 20
     assert (joined(tmp_path / "parts"), joined(tmp_path / "reports")) == expected
+
+
+def test_the_command_line_quiet_and_failing(crawl, tmp_path):
+    """``-q`` on a cluster of its own: nothing on stderr, from the workers or at shutdown either.
+    A job that cannot finish: one ``Error:`` line, exit code 1, nothing written."""
+    command = [sys.executable, "-c", "from unrepeat.cli import main; main()", "clean", "--engine", "dask",
+               "--jobs", "2", "--scope", "corpus", "-q"]
+    done = subprocess.run([*command, str(crawl / "a.jsonl"), "-o", str(tmp_path / "out")], capture_output=True,
+                          text=True, timeout=300)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert joined(tmp_path / "out") == local([crawl / "a.jsonl"], tmp_path / "local.jsonl", "--scope", "corpus")[0]
+    bad = write(tmp_path / "bad.jsonl", b'{"id": 1, "text": "Fine."}\n{"id": 2, "text": 3}\n')
+    for quiet in [[], ["-q"]]:
+        failed = subprocess.run([*command[:-1], *quiet, str(bad), "-o", str(tmp_path / "failed")],
+                                capture_output=True, text=True, timeout=300)
+        assert (failed.returncode, failed.stderr) == (1, f'Error: {bad}:2: "text" must be a string, got int\n')
+        assert not (tmp_path / "failed").exists()

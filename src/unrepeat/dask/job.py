@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 _PART = re.compile(r"part-\d{5,}\.jsonl\.gz")
 _FOLD_PRIORITY = 100  # the small tasks on the critical path (line counts, the fold): first in line
 _WRITE_PRIORITY = 50  # writing a part frees its memory
+_QUIET_CONFIG = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s",
+                 "distributed.admin.system-monitor.interval": "5s", "distributed.worker.memory.monitor-interval": "1s"}
 _NEEDS_DASK = 'the Dask engine needs dask and distributed: pip install "unrepeat[dask]"'
 
 
@@ -146,11 +148,11 @@ def _connect(scheduler: str | None, workers: int | None) -> Iterator[distributed
 def local_cluster(workers: int) -> Iterator[distributed.Client]:
     """A client of a cluster of ``workers`` processes here, one thread each, that closes quietly.
 
-    No dashboard and no profiling of the workers (they cost 3-5 % of the CPU);
-    the job reports its failures itself, so the workers log nothing (a worker
-    that dies is still told by its nanny, in this process); and closing, the
-    workers' last heartbeats and the connections they find closed are no
-    news either.
+    No dashboard, no profiling of the workers, and the event loops' ticks and
+    system monitors at seconds, not tens of milliseconds (idle, they took a
+    tenth of a core). The job reports its failures itself, so the workers log
+    nothing (a worker that dies is still told by its nanny, here); and at
+    closing, the workers' last heartbeats are no news either.
     """
     import dask
     from distributed import Client, LocalCluster, WorkerPlugin
@@ -165,7 +167,7 @@ def local_cluster(workers: int) -> Iterator[distributed.Client]:
 
     levels: dict[str, int] = {}
     try:
-        with dask.config.set({"distributed.worker.profile.enabled": False}), \
+        with dask.config.set(_QUIET_CONFIG), \
                 LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
                 Client(cluster) as client:
             client.register_plugin(Quiet())
