@@ -15,8 +15,9 @@ from typing import NamedTuple
 
 from ..io import BOM_UTF8, Format, InputError, Prefixed, compression, find_inputs, format_of, input_errors, open_stream
 
-MAX_BLOCK_SIZE = 32 << 20
-"""The largest block `auto_block_size` chooses: about 25 s of work for one core."""
+MAX_BLOCK_SIZE = 8 << 20
+"""The largest block `auto_block_size` chooses: a block being prepared takes about 15 times its
+size in memory, and a prepared one waiting for the fold 2.5 times (about 8 s of work a block)."""
 
 MIN_BLOCK_SIZE = 1 << 20
 """The smallest block `auto_block_size` chooses."""
@@ -79,7 +80,7 @@ def input_blocks(files: Sequence[InputFile], block_size: int) -> list[Block]:
 
 
 def auto_block_size(files: Sequence[InputFile], threads: int) -> int:
-    """A block size that gives every worker thread about 16 blocks, between 1 and 32 MiB.
+    """A block size that gives every worker thread about 16 blocks, between 1 and 8 MiB.
 
     Many blocks per thread keep the workers evenly busy to the end, and a
     block's prepared documents small (they wait in memory for the fold).
