@@ -394,12 +394,12 @@ def test_the_command_line_quiet_and_failing(crawl, tmp_path):
     command = [sys.executable, "-c", "from unrepeat.cli import main; main()", "clean", "--engine", "dask",
                "--jobs", "2", "--scope", "corpus", "-q"]
     done = subprocess.run([*command, str(crawl / "a.jsonl"), "-o", str(tmp_path / "out")], capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=300, check=False)
     assert (done.returncode, done.stderr) == (0, "")
     assert joined(tmp_path / "out") == local([crawl / "a.jsonl"], tmp_path / "local.jsonl", "--scope", "corpus")[0]
     bad = write(tmp_path / "bad.jsonl", b'{"id": 1, "text": "Fine."}\n{"id": 2, "text": 3}\n')
     for quiet in [[], ["-q"]]:
         failed = subprocess.run([*command[:-1], *quiet, str(bad), "-o", str(tmp_path / "failed")],
-                                capture_output=True, text=True, timeout=300)
+                                capture_output=True, text=True, timeout=300, check=False)
         assert (failed.returncode, failed.stderr) == (1, f'Error: {bad}:2: "text" must be a string, got int\n')
         assert not (tmp_path / "failed").exists()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
+from conftest import WORDS, make_sentence
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import WORDS, make_sentence
 from unrepeat.config import Config
 from unrepeat.corpus import CorpusCleaner, CorpusIndex, prepare
 from unrepeat.dask.fold import FoldState, fold
@@ -97,7 +97,7 @@ def test_same_verdicts_and_index_as_the_local_fold(cuts):
 def test_states_are_values():
     """A step run again on the state it was given (after a lost worker) gives the same
     verdicts and state; the state it was given is left as it was."""
-    first, state = folded(split(DOCS, [30]))
+    _, state = folded(split(DOCS, [30]))
     before = index_state(state.whole())
     block = DOCS[30:45]
     once = fold(state, [n for n, _ in block], [s for _, s in block], CONFIG)

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import io
 import os
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
-from ..io import BOM_UTF8, Format, InputError, Prefixed, compression, find_inputs, format_of, input_errors, open_stream
+from ..io import BOM_UTF8, Format, InputError, compression, find_inputs, format_of, input_errors, open_stream
 
 MAX_BLOCK_SIZE = 8 << 20
 """The largest block `auto_block_size` chooses: a block being prepared takes about 15 times its
@@ -129,19 +128,14 @@ def block_lines(block: Block) -> Iterator[bytes]:
     """The lines (with their line ends) that start in the block; a file's byte order mark is left out."""
     import fsspec.core
 
-    def lines() -> Iterator[bytes]:
+    with input_errors(block.name), contextlib.ExitStack() as stack:
         fs, path = fsspec.core.url_to_fs(block.url)
-        with fs.open(path, "rb") as raw, contextlib.ExitStack() as stack:
-            if block.start == 0:
-                reader = stack.enter_context(open_stream(raw, block.name, block.compression))
-                position = 0
-            else:  # within an uncompressed file: skip the rest of the line that starts before
-                raw.seek(block.start - 1)
-                reader = io.BufferedReader(Prefixed(b"", raw), 1 << 16)
-                position = block.start - 1 + len(reader.readline())
-            while (block.end is None or position < block.end) and (line := reader.readline()):
-                yield line.removeprefix(BOM_UTF8) if position == 0 else line
-                position += len(line)
-
-    with input_errors(block.name):
-        yield from lines()
+        reader = raw = stack.enter_context(fs.open(path, "rb"))
+        if block.start == 0:
+            reader, position = stack.enter_context(open_stream(raw, block.name, block.compression)), 0
+        else:  # within an uncompressed file: the line that starts before is the block before's
+            raw.seek(block.start - 1)
+            position = block.start - 1 + len(raw.readline())
+        while (block.end is None or position < block.end) and (line := reader.readline()):
+            yield line.removeprefix(BOM_UTF8) if position == 0 else line
+            position += len(line)

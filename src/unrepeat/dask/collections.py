@@ -10,17 +10,15 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import pickle
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..collapse import clean as clean_text
 from ..config import Config, Scope
-from ..corpus import Verdict, prepare
+from ..corpus import Verdict
 from ..documents import Document, from_column, from_record, name_of, output_record, record_name, report_record
 from ..report import CleanResult
 from .fold import FoldState, fold
-from .tasks import unpickled
+from .tasks import applied, prepared
 
 if TYPE_CHECKING:
     import dask.bag
@@ -90,7 +88,7 @@ def _cleaned(partitions: list[Any], output: Any, text_field: str, id_field: str,
             prepared = delayed(_prepare, nout=3)(part, text_field, id_field, config)
             ids, packed, sketches = prepared
             verdicts, state = delayed(_fold, nout=2)(state, ids, sketches, config)
-            results = delayed(_apply)(packed, verdicts)
+            results = delayed(applied)(packed, verdicts)
         else:
             results = delayed(_clean)(part, text_field, id_field, config)
         outputs.append(delayed(output)(part, results, text_field, id_field, config))
@@ -123,8 +121,7 @@ def _clean(part: Any, text_field: str, id_field: str, config: Config) -> list[Cl
 
 def _prepare(part: Any, text_field: str, id_field: str, config: Config) -> tuple[list[object], bytes, list[Any]]:
     docs = _documents(part, text_field, id_field)
-    prepared = [prepare(doc.text or "", config) for doc in docs]
-    return [d.id for d in docs], pickle.dumps(prepared, pickle.HIGHEST_PROTOCOL), [p.sketch() for p in prepared]
+    return [doc.id for doc in docs], *prepared(docs, config)
 
 
 def _fold(state: FoldState, ids: list[object], sketches: list[Any],
@@ -132,10 +129,6 @@ def _fold(state: FoldState, ids: list[object], sketches: list[Any],
     """The fold, each document named by its id, else "record N" counting over all partitions."""
     return fold(state, [name_of(doc_id, record_name(state.documents + i)) for i, doc_id in enumerate(ids)],
                 sketches, config)
-
-
-def _apply(packed: bytes, verdicts: Sequence[Verdict]) -> list[CleanResult]:
-    return [p.apply(v) for p, v in zip(unpickled(packed), verdicts, strict=True)]
 
 
 def _bag_part(part: list[dict[str, object]], results: list[CleanResult], text_field: str, id_field: str,

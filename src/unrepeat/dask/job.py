@@ -50,28 +50,18 @@ def run(
 ) -> RunSummary:
     """Clean JSONL ``inputs`` into ``output_dir/part-NNNNN.jsonl.gz`` on a Dask cluster.
 
-    The options mean what the local CLI's do (``config.scope`` included);
-    the parts, decompressed and concatenated in order, are the local output,
-    and the report parts (under ``report_dir``, same names) the local report.
-
-    The cluster: ``client`` if given (left open), else the scheduler at
-    ``scheduler`` (an address such as ``tcp://10.0.0.5:8786``, or the path of
-    a scheduler file ending in ``.json``), else a ``LocalCluster`` of
-    ``workers`` processes (default: one per CPU) with one thread each, closed
-    at the end. Workers must reach the inputs, the output and report
-    directories and the index file under the same names as this process
-    (shared storage or object-store URLs).
-
-    ``skip_errors``: a malformed record is left out and reported (else the
-    run fails naming it, "FILE:LINE: problem", as `InputError`).
-    ``drop_duplicates`` and ``index_path`` need corpus scope; the index is
-    loaded and saved by a worker, once every part is in place.
-    ``block_size``: bytes of an uncompressed input per block and output part
-    (None: `auto_block_size`). ``progress(parts_done, parts, summary_so_far)``
-    is called after each part. Input problems raise `unrepeat.io.InputError`,
-    output ones `unrepeat.io.OutputError`, bad options `ValueError`, a
-    missing dask `ImportError`, a scheduler that cannot be reached `OSError`;
-    in every case the output directory is left as it was.
+    The options mean what the local CLI's do (``config.scope`` included); the
+    parts (and the report parts under ``report_dir``), decompressed and
+    concatenated in order, are the local output (and report). The cluster:
+    ``client`` (left open), else the scheduler at ``scheduler`` (an address,
+    or a scheduler file ending in ``.json``), else a `local_cluster` of
+    ``workers`` processes (default: one per CPU). Workers must reach the
+    inputs, outputs and index under the same names (shared storage or URLs).
+    ``block_size``: bytes per block and part (None: `auto_block_size`);
+    ``progress(parts_done, parts, summary_so_far)`` is called after each
+    part. Input problems raise `unrepeat.io.InputError`, output ones
+    `unrepeat.io.OutputError`, bad options `ValueError`, a missing dask
+    `ImportError`; in every case the output directories are left as they were.
 
     >>> run(["crawl.jsonl"], "out", Config(), drop_duplicates=True)
     Traceback (most recent call last):

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from .. import documents
 from ..collapse import clean as clean_text
 from ..config import Config
 from ..corpus import Sketch, Verdict, prepare
-from .. import documents
 from ..documents import Document, from_line
 from ..io import InputError, OutputError, json_bytes, parse_line
 from ..report import CleanResult, Summary
@@ -92,12 +92,17 @@ Sketches = tuple[list[str], list[Sketch | None]]
 
 
 def prepare_block(block: Block, offset: int, target: Target) -> tuple[bytes, Sketches]:
-    """Corpus scope: read a block and prepare each document (`unrepeat.corpus.prepare`); the prepared
-    documents pickled (about 2.5 times the text, against 15 times as objects) and their sketches."""
+    """Corpus scope: read a block and prepare its documents; see `prepared`."""
     docs = read_block(block, offset, target)
-    prepared = [None if doc.text is None else prepare(doc.text, target.config) for doc in docs]
-    sketches = [None if p is None else p.sketch() for p in prepared]
-    return pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL), ([doc.name for doc in docs], sketches)
+    packed, sketches = prepared(docs, target.config)
+    return packed, ([doc.name for doc in docs], sketches)
+
+
+def prepared(docs: Sequence[Document], config: Config) -> tuple[bytes, list[Sketch | None]]:
+    """The documents prepared (`unrepeat.corpus.prepare`), pickled (about 2.5 times the text, against
+    15 times as objects), and their sketches (None for a record that is no document)."""
+    done = [None if doc.text is None else prepare(doc.text, config) for doc in docs]
+    return pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL), [None if p is None else p.sketch() for p in done]
 
 
 def fold_block(state: FoldState, docs: Sketches, config: Config) -> tuple[list[Verdict | None], FoldState]:
@@ -108,8 +113,12 @@ def fold_block(state: FoldState, docs: Sketches, config: Config) -> tuple[list[V
 def write_block(block: Block, offset: int, k: int, target: Target, packed: bytes,
                 verdicts: Sequence[Verdict | None]) -> RunSummary:
     """Corpus scope: apply the verdicts to the prepared documents and write block ``k``."""
-    results = [None if p is None or v is None else p.apply(v) for p, v in zip(unpickled(packed), verdicts, strict=True)]
-    return _write(read_block(block, offset, target), results, k, block, target)
+    return _write(read_block(block, offset, target), applied(packed, verdicts), k, block, target)
+
+
+def applied(packed: bytes, verdicts: Sequence[Verdict | None]) -> list[CleanResult | None]:
+    """The results of prepared documents (`prepared`) once the fold gave their verdicts."""
+    return [None if p is None or v is None else p.apply(v) for p, v in zip(unpickled(packed), verdicts, strict=True)]
 
 
 def unpickled(data: bytes) -> Any:
