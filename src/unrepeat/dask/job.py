@@ -89,8 +89,13 @@ def run(
     files = input_files(inputs)
     _check_outputs(files, output_dir, report_dir, index_path)
     with contextlib.ExitStack() as stack:
-        if client is None:
-            client = stack.enter_context(_connect(scheduler, workers))
+        if client is None and scheduler is None:
+            client = stack.enter_context(local_cluster(workers or os.cpu_count() or 1))
+        elif client is None:
+            from distributed import Client
+
+            file = scheduler.endswith(".json") and os.path.exists(scheduler)  # type: ignore[union-attr]
+            client = stack.enter_context(Client(scheduler_file=scheduler) if file else Client(scheduler))
         client.wait_for_workers(1)
         threads = sum(client.nthreads().values())
         blocks = input_blocks(files, block_size or auto_block_size(files, threads))
@@ -121,20 +126,6 @@ def _check_outputs(files: list[InputFile], output_dir: str, report_dir: str | No
 
 
 @contextlib.contextmanager
-def _connect(scheduler: str | None, workers: int | None) -> Iterator[distributed.Client]:
-    from distributed import Client
-
-    if scheduler is None:
-        with local_cluster(workers or os.cpu_count() or 1) as client:
-            yield client
-        return
-    kind = {"scheduler_file": scheduler} if scheduler.endswith(".json") and os.path.exists(scheduler) else {
-        "address": scheduler}
-    with Client(**kind) as client:
-        yield client
-
-
-@contextlib.contextmanager
 def local_cluster(workers: int) -> Iterator[distributed.Client]:
     """A client of a cluster of ``workers`` processes here, one thread each, that closes quietly.
 
@@ -157,9 +148,8 @@ def local_cluster(workers: int) -> Iterator[distributed.Client]:
 
     levels: dict[str, int] = {}
     try:
-        with dask.config.set(_QUIET_CONFIG), \
-                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-                Client(cluster) as client:
+        with dask.config.set(_QUIET_CONFIG), LocalCluster(n_workers=workers, threads_per_worker=1,
+                                                          dashboard_address=None) as cluster, Client(cluster) as client:
             client.register_plugin(Quiet())
             try:
                 yield client
