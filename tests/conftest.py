@@ -61,18 +61,48 @@ def no_traceback(monkeypatch, request):
 #: Tests of issues 9 and 10 that the core does not pass yet (the work goes on);
 #: each is expected to fail until it is taken off this list.
 KNOWN_FAILING = (
-    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant",
-    "tests/test_fuzz.py::test_a_hard_wrapped_fragment_does_not_stand_in_for_the_whole_sentence",
-    "tests/test_fuzz.py::test_the_last_word_of_a_sentence_is_not_lost_to_a_wrapped_fragment",
-    "tests/test_fuzz.py::test_a_kept_span_never_lies_inside_removed_text",
-    "tests/test_fuzz.py::test_a_line_that_only_resembles_the_next_is_not_a_stutter",
+    "tests/test_fuzz.py::test_a_hard_wrapped_fragment_does_not_stand_in_for_the_whole_sentence[first]",
+    "tests/test_fuzz.py::test_a_kept_span_never_lies_inside_removed_text[best]",
+    "tests/test_fuzz.py::test_a_kept_span_never_lies_inside_removed_text[first]",
+    "tests/test_fuzz.py::test_a_line_that_only_resembles_the_next_is_not_a_stutter[last]",
+    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds0]",
+    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds1000]",
+    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds100]",
+    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds1100]",
+    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds1200]",
+    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds1300]",
+    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds1400]",
+    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds1500]",
+    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds1600]",
+    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds1700]",
+    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds1800]",
+    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds1900]",
+    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds300]",
+    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds400]",
+    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds500]",
+    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds600]",
+    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds700]",
+    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds800]",
+    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds900]",
     "tests/test_fuzz.py::test_noise_anywhere_keeps_every_invariant",
-    "tests/test_properties.py::test_one_well_formed_copy_in_reading_order",
-    "tests/test_properties.py::test_controls_lose_their_second_copy",
+    "tests/test_fuzz.py::test_the_last_word_of_a_sentence_is_not_lost_to_a_wrapped_fragment[best]",
+    "tests/test_fuzz.py::test_the_last_word_of_a_sentence_is_not_lost_to_a_wrapped_fragment[first]",
+    "tests/test_properties.py::test_controls_lose_their_second_copy[doubled_reference]",
+    "tests/test_properties.py::test_controls_lose_their_second_copy[pull_quote]",
+    "tests/test_properties.py::test_one_well_formed_copy_in_reading_order[seeds0]",
+    "tests/test_properties.py::test_one_well_formed_copy_in_reading_order[seeds100]",
+    "tests/test_properties.py::test_one_well_formed_copy_in_reading_order[seeds150]",
+    "tests/test_properties.py::test_one_well_formed_copy_in_reading_order[seeds200]",
+    "tests/test_properties.py::test_one_well_formed_copy_in_reading_order[seeds250]",
+    "tests/test_properties.py::test_one_well_formed_copy_in_reading_order[seeds300]",
+    "tests/test_properties.py::test_one_well_formed_copy_in_reading_order[seeds350]",
+    "tests/test_properties.py::test_one_well_formed_copy_in_reading_order[seeds400]",
+    "tests/test_properties.py::test_one_well_formed_copy_in_reading_order[seeds450]",
+    "tests/test_properties.py::test_one_well_formed_copy_in_reading_order[seeds50]",
 )
 
 
-def pytest_collection_modifyitems(config, items):  # noqa: ARG001
+def pytest_collection_modifyitems(config, items):
     for item in items:
-        if item.nodeid.startswith(KNOWN_FAILING):
+        if item.nodeid in KNOWN_FAILING:
             item.add_marker(pytest.mark.xfail(reason="issue 9/10 work in progress", strict=False))

@@ -250,7 +250,7 @@ _WORD = re.compile(r"\b[^\W\d_A-Z]{5,}\b")
 def edit_sentence(sentence: str, rng: random.Random, vocabulary: list[str]) -> str | None:
     """The sentence with one number, or one word (by another word of ``vocabulary``), changed."""
     numbers = list(_NUMBER.finditer(sentence))
-    words = [m for m in _WORD.finditer(sentence)]
+    words = list(_WORD.finditer(sentence))
     others = [w for w in vocabulary if w not in sentence]
     if numbers and (not words or not others or rng.random() < 0.5):
         m = rng.choice(numbers)

@@ -714,7 +714,7 @@ def test_min_words_and_stats_are_checked():
 
 
 def test_the_progress_bar_shows_bytes_documents_rate_and_eta_with_warnings_above_it(monkeypatch):
-    clock = iter(range(0, 1000))  # each reading of tqdm's clock is a second later
+    clock = iter(range(1000))  # each reading of tqdm's clock is a second later
     monkeypatch.setattr("tqdm.std.time", lambda: next(clock) / 2)
     write_jsonl("in.jsonl", [{"id": i, "text": f"Doc {i}.\nSame line here.\nSame line here.\n"} for i in range(3)])
     with open("in.jsonl", "a") as file:
@@ -733,7 +733,7 @@ def test_the_progress_bar_shows_bytes_documents_rate_and_eta_with_warnings_above
 
 
 def test_no_progress_bar_with_quiet_or_when_stderr_is_not_a_terminal(monkeypatch):
-    clock = iter(range(0, 1000))
+    clock = iter(range(1000))
     monkeypatch.setattr("tqdm.std.time", lambda: next(clock) * 10)
     write_jsonl("in.jsonl", records(5))
     assert run("clean", "in.jsonl", "-o", "out.jsonl", "--progress", "-q").stderr == ""

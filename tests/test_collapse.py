@@ -6,13 +6,13 @@ import random
 from pathlib import Path
 
 import pytest
+from conftest import make_article, make_sentence
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_article, make_sentence
 from unrepeat import Config, Reason, apply_removals, clean
-from unrepeat.report import Rule
 from unrepeat.normalize import matching_key
+from unrepeat.report import Rule
 from unrepeat.segment import sentences
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -217,7 +217,7 @@ def documents(draw):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents())
 def test_nothing_unique_is_lost(doc):
-    text, article, title = doc
+    text, article, _title = doc
     r = assert_report_proves_output(text)
     assert set(keys(text)) == set(keys(r.text))
     for p in article:

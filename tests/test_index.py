@@ -123,7 +123,7 @@ def test_planted_pairs_among_many_random_fingerprints():
         flip = sum(1 << int(b) for b in rng.choice(64, d, replace=False))
         fps[partner] = int(fps[base]) ^ flip
     found = {tuple(pair) for pair in near_duplicate_pairs(fps, 3).tolist()}
-    values, first, inverse = np.unique(fps, return_index=True, return_inverse=True)
+    _values, first, inverse = np.unique(fps, return_index=True, return_inverse=True)
     rep = first[inverse]
     for base, partner, d in zip(bases, partners, distance):
         a, b = sorted((int(rep[base]), int(rep[partner])))

@@ -1,5 +1,6 @@
 import gzip
 import io
+import itertools
 import os
 import socket
 import subprocess
@@ -13,20 +14,23 @@ from unrepeat.io import (
     AtomicFile,
     Damaged,
     DocumentTooLarge,
-    ZstdFrames,
     Format,
     InputError,
+    JsonLine,
     OutputError,
     ParquetOutput,
-    parquet_layout,
-    read_parquet,
-    read_records,
+    Source,
+    ZstdFrames,
     compression,
     decode,
     find_inputs,
     format_of,
+    parquet_layout,
     read_bytes,
     read_jsonl,
+    read_parquet,
+    read_range,
+    read_records,
     read_text,
 )
 
@@ -426,3 +430,34 @@ def test_a_device_as_output_is_written_to_not_replaced(tmp_path):
         out.write(b"gone\n")
     after = os.stat("/dev/null")
     assert stat_.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
+
+
+def test_ranges_of_a_file_read_as_the_whole_file_does(tmp_path):
+    lines = [b'\xef\xbb\xbf{"text": "first", "id": 0}\r\n', b"\n", b'{"text": "caf\xe9"}\n', b"not json\n",
+             b'{"text": "' + b"x" * 300 + b'"}\n', b"   \n", b'{"text": "last"}']
+    data = b"".join(lines)
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(data)
+    whole = list(read_jsonl(Source(path, "a.jsonl", None, Format.JSONL), max_bytes=200))
+    for cuts in ([], [1], [5, 40], [33, 34, 35], list(range(7, len(data), 7))):
+        bounds = [0, *cuts, len(data)]
+        got, before = [], 0
+        for start, end in itertools.pairwise(bounds):
+            with open(path, "rb") as raw:
+                count, records = read_range(raw, "a.jsonl", None, start, end, max_bytes=200)
+            got += [r._replace(number=r.number + before) for r in records]
+            before += count
+        assert got == whole, cuts
+        assert before == len(lines)
+
+
+def test_a_range_of_compressed_data_starts_at_its_start(tmp_path):
+    path = tmp_path / "a.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"text": "a"}\n'))
+    with open(path, "rb") as raw:
+        assert read_range(raw, "a.jsonl.gz", "gz") == (1, [JsonLine(1, {"text": "a"}, None, 0, 14)])
+    with open(path, "rb") as raw, pytest.raises(ValueError, match="read from its start"):
+        read_range(raw, "a.jsonl.gz", "gz", 5)
+    path.write_bytes(b"\0binary")
+    with open(path, "rb") as raw, pytest.raises(InputError, match="looks like a binary file"):
+        read_range(raw, "a.jsonl", None)

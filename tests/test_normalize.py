@@ -307,7 +307,7 @@ def test_normalize_is_a_fixed_point(raw):
     first = normalize(raw)
     assert normalize(first.text).text == first.text
     positions = [first.offsets.to_input(i) for i in range(len(first.text) + 1)]
-    assert positions == sorted(positions) and 0 <= positions[0] and positions[-1] == len(raw)
+    assert positions == sorted(positions) and positions[0] >= 0 and positions[-1] == len(raw)
 
 
 @pytest.mark.parametrize(

@@ -213,7 +213,7 @@ def clean_command(
             if used:
                 raise click.UsageError(f"{name} is not used by --engine dask yet")
         _run_on_dask(inputs, output, report, text_field, id_field, config, index_path, drop_duplicates,
-                     jobs, on_error, diff, scheduler, quiet)
+                     jobs, on_error, diff, scheduler, quiet, progress)
         return
     if scheduler is not None:
         raise click.UsageError("--scheduler needs --engine dask")
@@ -257,7 +257,7 @@ def _warn(message: str) -> None:
 
 def _run_on_dask(inputs: tuple[str, ...], output: str | None, report: str | None, text_field: str, id_field: str,
                  config: Config, index_path: str | None, drop_duplicates: bool, jobs: int, on_error: str,
-                 diff: bool, scheduler: str | None, quiet: bool) -> None:
+                 diff: bool, scheduler: str | None, quiet: bool, progress: bool | None) -> None:
     """``--engine dask``: the same cleaning on a Dask cluster, written as parts."""
     if diff:
         raise click.UsageError("--diff runs here only; drop --engine dask")
@@ -270,7 +270,7 @@ def _run_on_dask(inputs: tuple[str, ...], output: str | None, report: str | None
     except ImportError as exc:
         raise DataError(f'--engine dask needs dask and distributed: pip install "unrepeat[dask]" ({exc})') from None
 
-    bar = PartsBar(enabled=not quiet and sys.stderr.isatty())
+    bar = PartsBar(enabled=not quiet and (sys.stderr.isatty() if progress is None else progress))
     if quiet:  # distributed says nothing either, here and in the worker processes of a cluster started here
         os.environ["DASK_LOGGING__DISTRIBUTED"] = "critical"
         dask_engine.silence_distributed()

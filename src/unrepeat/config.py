@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 
 class Keep(StrEnum):
@@ -115,16 +116,18 @@ class Config:
         return cls(**data)  # type: ignore[arg-type]
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
 def _plain(value: object) -> object:
     return str(value) if isinstance(value, StrEnum) else value
 
 
-def _enum(kind: type[StrEnum], value: object, name: str):  # type: ignore[no-untyped-def]
-    try:
+def _enum(kind: type[E], value: object, name: str) -> E:
+    if isinstance(value, str) and value in kind._value2member_map_:
         return kind(value)
-    except ValueError:
-        allowed = ", ".join(m.value for m in kind)
-        raise ValueError(f"{name} must be one of {allowed}, got {value!r}") from None
+    allowed = ", ".join(m.value for m in kind)
+    raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
 
 
 def _check_range(name: str, value: object, low: float, high: float) -> None:

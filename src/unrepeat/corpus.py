@@ -39,7 +39,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .collapse import Analysis, CorpusCopy, analyze, finish, is_long, passage_rule
-from .config import Config
+from .config import Config, Scope
 from .fingerprint import simhash_many
 from .io import create_temp
 from .report import CleanResult, Rule
@@ -79,7 +79,7 @@ class Sketch(NamedTuple):
 
     def lists(self) -> Sketch:
         """The same sketch in Python lists (spans as pairs), which loops read faster."""
-        return Sketch(self.hashes.tolist(), self.fingerprints, self.spans.tolist(),  # type: ignore[arg-type]
+        return Sketch(self.hashes.tolist(), self.fingerprints, self.spans.tolist(),
                       self.words.tolist(), self.paras.tolist(), self.long.tolist())
 
 
@@ -380,7 +380,7 @@ class CorpusCleaner:
     """
 
     def __init__(self, config: Config | None = None, index: CorpusIndex | None = None) -> None:
-        self.config = config or Config(scope="corpus")
+        self.config = config or Config(scope=Scope.CORPUS)
         self.index = index if index is not None else CorpusIndex()
 
     def clean(self, text: str, doc_id: str) -> CleanResult:
@@ -396,7 +396,7 @@ class CorpusCleaner:
         Dask engine moves between workers.)"""
         index = self.index
         sketch = sketch.lists()
-        items = index.lookup.find(sketch.hashes)
+        items = index.lookup.find(sketch.hashes)  # type: ignore[arg-type]  # lists now (`Sketch.lists`)
         gone = self._find_runs(sketch, items)
         removed = {p: (index.doc_ids[index.docs[item]], index.starts[item], index.ends[item], sim, rule)
                    for p, (item, sim, rule) in gone.items()}

@@ -18,7 +18,10 @@ way, through the plain functions here:
   of the output; `warnings` are the messages a document gives on stderr.
 
 Everything here takes and returns plain values (no files, no state), so a
-Dask task can call it as well as the local engine.
+Dask task can call it as well as the local engine. Reading is in
+`unrepeat.io`: `read_jsonl` for a whole file, `read_range` for the lines
+that start in a byte range of one (a Dask block), both through
+`open_stream` (decompression, the binary check, the byte order mark).
 
 >>> from unrepeat import Config, clean
 >>> from unrepeat.io import JsonLine

@@ -52,19 +52,20 @@ used when numba cannot be imported or ``UNREPEAT_KERNEL=numpy`` is set.
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import threading
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from .normalize import matching_key
 
 __all__ = [
-    "KERNEL",
+    "KERNEL",  # noqa: F822 - the module's __getattr__ resolves it on first use
     "WIDTH",
     "feature_hash",
     "features",
@@ -159,7 +160,7 @@ def simhash_many(texts: Sequence[str]) -> np.ndarray:
     ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
     cuts = np.unique(np.searchsorted(ends, np.arange(_SLICE, ends[-1], _SLICE), "left") + 1)
     bounds = [0, *cuts[cuts < len(texts)].tolist(), len(texts)]
-    for first, stop in zip(bounds[:-1], bounds[1:], strict=True):
+    for first, stop in itertools.pairwise(bounds):
         part = texts[first:stop] if isinstance(texts, (list, tuple)) else list(texts[first:stop])
         out[first:stop] = _simhash_slice(part)
     return out
@@ -317,7 +318,7 @@ def _composing_followers() -> frozenset[int]:
     cps = np.arange(_SCANNED_PLANES, dtype=np.uint32)
     cps = cps[((cps < 0xD800) | (cps >= 0xE000)) & (cps != ord(_PROBE_SEP))]
 
-    def segments(form: str, chars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def segments(form: Literal["NFC", "NFD", "NFKC", "NFKD"], chars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         spaced = np.empty(2 * chars.size, dtype=np.uint32)
         spaced[0::2] = chars
         spaced[1::2] = ord(_PROBE_SEP)
@@ -359,7 +360,7 @@ def kernel() -> str:
                 try:
                     _load_numba()
                     name = "numba"
-                except Exception as error:  # numba missing, or broken for this Python/numpy
+                except Exception as error:  # noqa: BLE001 - numba missing, or broken for this Python/numpy
                     numba_error = f"{type(error).__name__}: {error}"
             _kernel_name = name
     return _kernel_name

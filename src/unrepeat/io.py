@@ -282,19 +282,76 @@ def read_jsonl(source: Source, max_bytes: int | None = None) -> Iterator[JsonLin
     in pieces and dropped, never held whole.
     """
     with open_input(source) as stream:
-        lines = _lines(stream, max_bytes)
-        number = 0
-        while (item := _guarded(source.name, next, lines, None)) is not None:
-            line, size = item
-            number += 1
-            if line is None:
-                yield JsonLine(number, None, too_large(max_bytes or 0), 0, size)
-                continue
-            if number == 1:
-                line = line.removeprefix(BOM_UTF8)
-            parsed = parse_line(line, number)
-            if parsed is not None:
-                yield parsed
+        yield from _records(_guarded_lines(source.name, _lines(stream, max_bytes)), max_bytes, bom=True)
+
+
+def read_range(raw: IO[bytes], name: str, kind: str | None = None, start: int = 0, end: int | None = None,
+               max_bytes: int | None = None) -> tuple[int, list[JsonLine]]:
+    """The JSONL lines of an input (a binary file object ``raw``, named ``name``) that start at a byte in [start, end).
+
+    For a Dask block: the lines are parsed as `read_jsonl` parses them and
+    numbered from 1 within the range; the first number is the count of
+    lines before ``start``, which the caller adds (a line belongs to the
+    range in which it starts). Returns the number of lines in the range,
+    blank ones included, and the records. A range at ``start`` 0 is opened
+    with `open_stream` (decompressed as ``kind`` says, checked for binary
+    data, a byte order mark dropped); a later range needs an uncompressed,
+    seekable input, and skips the line in progress at ``start - 1``.
+
+    >>> import io
+    >>> data = b'{"text": "a"}\\n\\n{"text": "b"}\\n{"text": "c"}\\n'
+    >>> read_range(io.BytesIO(data), "x.jsonl", end=15)
+    (2, [JsonLine(number=1, record={'text': 'a'}, error=None, invalid_utf8=0, size=14)])
+    >>> count, records = read_range(io.BytesIO(data), "x.jsonl", start=15)
+    >>> count, [(r.number, r.record) for r in records]
+    (2, [(1, {'text': 'b'}), (2, {'text': 'c'})])
+    """
+    if start == 0:
+        with open_stream(raw, name, kind) as stream:
+            return _range(stream, name, 0, end, max_bytes)
+    if kind is not None:
+        raise ValueError(f"{name}: compressed data is read from its start, not from byte {start}")
+    with input_errors(name):
+        raw.seek(start - 1)
+        stream = io.BufferedReader(Prefixed(b"", raw), 1 << 16)
+        position = start - 1 + len(stream.readline())  # the end of the line in progress at start - 1
+    return _range(stream, name, position, end, max_bytes)
+
+
+def _range(stream: IO[bytes], name: str, position: int, end: int | None,
+           max_bytes: int | None) -> tuple[int, list[JsonLine]]:
+    count = 0
+
+    def taken(lines: Iterator[tuple[bytes | None, int]]) -> Iterator[tuple[bytes | None, int]]:
+        nonlocal position, count
+        while end is None or position < end:
+            item = _guarded(name, next, lines, None)
+            if item is None:
+                return
+            position += item[1]
+            count += 1
+            yield item
+
+    records = list(_records(taken(_lines(stream, max_bytes)), max_bytes, bom=position == 0))
+    return count, records
+
+
+def _guarded_lines(name: str, lines: Iterator[T]) -> Iterator[T]:
+    while (item := _guarded(name, next, lines, None)) is not None:
+        yield item
+
+
+def _records(lines: Iterable[tuple[bytes | None, int]], max_bytes: int | None, bom: bool) -> Iterator[JsonLine]:
+    """The lines parsed, numbered from 1 (blank lines counted, not given); ``bom``: drop one from the first."""
+    for number, (line, size) in enumerate(lines, 1):
+        if line is None:
+            yield JsonLine(number, None, too_large(max_bytes or 0), 0, size)
+            continue
+        if number == 1 and bom:
+            line = line.removeprefix(BOM_UTF8)
+        parsed = parse_line(line, number)
+        if parsed is not None:
+            yield parsed
 
 
 def _lines(stream: IO[bytes], max_bytes: int | None) -> Iterator[tuple[bytes | None, int]]:
@@ -891,7 +948,7 @@ def _compressing(file: IO[bytes], kind: str | None) -> IO[bytes]:
     if kind == "gz":
         return cast(IO[bytes], gzip.GzipFile(filename="", mode="wb", fileobj=file, compresslevel=6, mtime=0))
     if kind == "zst":
-        return zstandard.ZstdCompressor(level=3).stream_writer(file, closefd=False)  # type: ignore[return-value]
+        return zstandard.ZstdCompressor(level=3).stream_writer(file, closefd=False)
     return file
 
 

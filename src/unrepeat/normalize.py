@@ -27,8 +27,8 @@ nothing (`normalize` is a fixed point), and its time is linear in the input.
 from __future__ import annotations
 
 import re
-import re._constants as _sre  # the parsed form of ftfy's pattern, see `_badness_kernel`
-import re._parser as _sre_parser
+import re._constants as _sre  # type: ignore[import-not-found]  # the parsed form of ftfy's pattern, see `_badness_kernel`
+import re._parser as _sre_parser  # type: ignore[import-not-found]
 import unicodedata
 from bisect import bisect_right
 from collections import Counter
@@ -142,7 +142,7 @@ def _badness_kernel(bad: re.Pattern[str]) -> re.Pattern[str] | None:
     """
     try:
         parsed = _sre_parser.parse(bad.pattern, bad.flags)
-    except Exception:  # a private module: anything unexpected means "no pre-filter"
+    except Exception:  # noqa: BLE001 - a private module: anything unexpected means "no pre-filter"
         return None
     top = list(parsed.data)
     branches = [list(b.data) for b in top[0][1][1]] if len(top) == 1 and top[0][0] is _sre.BRANCH else [top]
@@ -580,25 +580,84 @@ def _split_fixed(raw: str, start: int, end: int, text: str, changed: bool, confi
 
 class _LineMap:
     """Positions of a changed line (``text``) to positions of its raw line:
-    the common head and tail map exactly, the changed middle linearly."""
+    the common head and tail map exactly; in the changed middle, the runs of
+    characters that the fix left alone ("v&eacute;lo? Nous" and "vélo? Nous")
+    map exactly too, and what lies between them linearly.
+
+    >>> m = _LineMap("v&eacute;lo? Nous", "vélo? Nous")
+    >>> m(2), m(4), m(5), m.exact(2, 6), m.exact(0, 2)
+    (9, 11, 12, True, False)
+    """
+
+    #: Characters of the text that must match to take up the raw line again after a change.
+    _SYNC = 4
+    #: How far ahead (in raw characters) a change may end, and how many changes a line may have.
+    _WINDOW, _MAX_RUNS = 64, 256
 
     def __init__(self, raw: str, text: str) -> None:
         self.head = _common_prefix(raw, text)
         tail = min(_common_suffix(raw, text), len(raw) - self.head, len(text) - self.head)
         self.middle_end = len(text) - tail
         self.raw_length, self.length, self.tail = len(raw), len(text), tail
+        # Exact runs in the middle: starts in the text, starts in the raw line, lengths.
+        self._runs: list[tuple[int, int, int]] = self._align(raw, text)
+        self._starts = [t for t, _, _ in self._runs]
+
+    def _align(self, raw: str, text: str) -> list[tuple[int, int, int]]:
+        runs: list[tuple[int, int, int]] = []
+        i, j = self.head, self.head
+        raw_end, text_end = self.raw_length - self.tail, self.middle_end
+        while i < raw_end and j < text_end and len(runs) < self._MAX_RUNS:
+            # Take up the raw line again: the next text that the raw line holds a little further on.
+            for skip in range(self._SYNC * 2):
+                probe = text[j + skip : j + skip + self._SYNC]
+                if len(probe) < self._SYNC:
+                    break
+                at = raw.find(probe, i, min(raw_end, i + self._WINDOW + self._SYNC))
+                if at >= 0:
+                    i, j = at, j + skip
+                    break
+            else:
+                break
+            if len(probe) < self._SYNC:
+                break
+            n = _common_prefix(raw[i:raw_end], text[j:text_end])
+            runs.append((j, i, n))
+            i, j = i + n, j + n
+        return runs
 
     def __call__(self, pos: int) -> int:
         if pos <= self.head:
             return pos
         if pos >= self.middle_end:
             return self.raw_length - (self.length - pos)
-        span = self.raw_length - self.head - self.tail
-        return self.head + (pos - self.head) * span // max(1, self.middle_end - self.head)
+        k = bisect_right(self._starts, pos) - 1
+        if k >= 0:
+            t, r, n = self._runs[k]
+            if pos <= t + n:
+                return r + pos - t
+            lo_t, lo_r = t + n, r + n
+        else:
+            lo_t, lo_r = self.head, self.head
+        if k + 1 < len(self._runs):
+            hi_t, hi_r = self._runs[k + 1][0], self._runs[k + 1][1]
+        else:
+            hi_t, hi_r = self.middle_end, self.raw_length - self.tail
+        return lo_r + (pos - lo_t) * (hi_r - lo_r) // max(1, hi_t - lo_t)
+
+    def cuts(self, start: int, end: int) -> list[int]:
+        """``start``, ``end`` and the bounds of unchanged stretches between them."""
+        bounds = {self.head, self.middle_end}
+        for t, _, n in self._runs:
+            bounds.update((t, t + n))
+        return sorted({start, end} | {c for c in bounds if start < c < end})
 
     def exact(self, start: int, end: int) -> bool:
-        """Does ``text[start:end]`` lie in the unchanged head or tail?"""
-        return end <= self.head or start >= self.middle_end
+        """Does ``text[start:end]`` lie in the unchanged head or tail, or in one unchanged run?"""
+        if end <= self.head or start >= self.middle_end:
+            return True
+        k = bisect_right(self._starts, start) - 1
+        return k >= 0 and end <= self._starts[k] + self._runs[k][2]
 
 
 _BLANK_CHARS = " \t\n\r\x0b\x0c\u00a0\u1680\u2028\u2029\u202f\u205f\u3000\u200b\ufeff" + "".join(
@@ -710,11 +769,11 @@ class _Builder:
         self.length += len(text)
 
     def add_changed(self, text: str, raw_start: int, raw_end: int) -> None:
-        """Add text that replaces ``raw[raw_start:raw_end]``: the common head and
-        tail map exactly, the changed middle linearly."""
+        """Add text that replaces ``raw[raw_start:raw_end]``: what the change
+        left alone maps exactly, the rest linearly (`_LineMap`)."""
         to_raw = _LineMap(self.raw[raw_start:raw_end], text)
-        for a, b in ((0, to_raw.head), (to_raw.head, to_raw.middle_end), (to_raw.middle_end, len(text))):
-            self.add(text[a:b], raw_start + to_raw(a), raw_start + to_raw(b), a == to_raw.middle_end or b == to_raw.head)
+        for a, b in pairwise(to_raw.cuts(0, len(text))):
+            self.add(text[a:b], raw_start + to_raw(a), raw_start + to_raw(b), to_raw.exact(a, b))
 
     def mark(self) -> tuple[int, int]:
         return len(self.parts), self.length
@@ -754,8 +813,7 @@ class _Builder:
                     continue
                 # An unchanged piece is cut where the changed middle starts and
                 # ends, so that its parts in the head and tail map exactly.
-                cuts = sorted({start, end} | {c for c in (to_raw.head, to_raw.middle_end) if start < c < end})
-                for a, b in pairwise(cuts):
+                for a, b in pairwise(to_raw.cuts(start, end)):
                     self.add(text[a - start : b - start], line.raw_start + to_raw(a), line.raw_start + to_raw(b),
                              to_raw.exact(a, b))
         else:
@@ -766,7 +824,8 @@ class _Builder:
 
 # Whitespace that is not already one plain space between two words: a run
 # at either end of the line, two or more spaces, or any other space character.
-_WS_EDIT = rf"^[ {_SPACE}{_ZERO_WIDTH}]+|[ {_SPACE}{_ZERO_WIDTH}]+$| [ {_SPACE}{_ZERO_WIDTH}]+|[{_SPACE}{_ZERO_WIDTH}][ {_SPACE}{_ZERO_WIDTH}]*"
+_WS_EDIT = (rf"^[ {_SPACE}{_ZERO_WIDTH}]+|[ {_SPACE}{_ZERO_WIDTH}]+$"
+            rf"| [ {_SPACE}{_ZERO_WIDTH}]+|[{_SPACE}{_ZERO_WIDTH}][ {_SPACE}{_ZERO_WIDTH}]*")
 _EDIT = regex.compile(rf"(?P<ws>{_WS_EDIT})|{_GLUE.pattern}")
 
 

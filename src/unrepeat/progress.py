@@ -11,13 +11,13 @@ the warnings.
 from __future__ import annotations
 
 import sys
-from typing import IO
+from typing import IO, NoReturn
 
 from tqdm import tqdm
 
 from .report import Summary
 
-__all__ = ["ProgressBar", "PartsBar"]
+__all__ = ["PartsBar", "ProgressBar"]
 
 DELAY = 1.0  #: seconds before the bar appears
 
@@ -59,7 +59,7 @@ class PartsBar:
     def __init__(self, enabled: bool, file: IO[str] | None = None) -> None:
         self._enabled = enabled
         self._file = sys.stderr if file is None else file
-        self._bar: tqdm[object] | None = None
+        self._bar: tqdm[NoReturn] | None = None
 
     def update(self, done: int, parts: int, so_far: object = None) -> None:
         if not self._enabled:

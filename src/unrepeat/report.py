@@ -85,17 +85,17 @@ class Removal:
     @classmethod
     def from_dict(cls, d: Mapping[str, object]) -> Removal:
         return cls(
-            reason=Reason(d["reason"]),
-            start=int(d["start"]),  # type: ignore[arg-type]
-            end=int(d["end"]),  # type: ignore[arg-type]
-            input_start=int(d["input_start"]),  # type: ignore[arg-type]
-            input_end=int(d["input_end"]),  # type: ignore[arg-type]
+            reason=Reason(str(d["reason"])),
+            start=int(d["start"]),  # type: ignore[call-overload]
+            end=int(d["end"]),  # type: ignore[call-overload]
+            input_start=int(d["input_start"]),  # type: ignore[call-overload]
+            input_end=int(d["input_end"]),  # type: ignore[call-overload]
             text=str(d["text"]),
-            kept_start=int(d["kept_start"]),  # type: ignore[arg-type]
-            kept_end=int(d["kept_end"]),  # type: ignore[arg-type]
+            kept_start=int(d["kept_start"]),  # type: ignore[call-overload]
+            kept_end=int(d["kept_end"]),  # type: ignore[call-overload]
             similarity=float(d.get("similarity", 1.0)),  # type: ignore[arg-type]
             kept_doc=d.get("kept_doc"),  # type: ignore[arg-type]
-            rule=None if d.get("rule") is None else Rule(d["rule"]),
+            rule=None if d.get("rule") is None else Rule(str(d["rule"])),
         )
 
 
@@ -261,5 +261,5 @@ def summarize(results: Sequence[Mapping[str, object]]) -> dict[str, int]:
     total: Counter[str] = Counter()
     for rec in results:
         counts = rec.get("counts", {})
-        total.update(counts.get("by_reason", {}))  # type: ignore[union-attr]
+        total.update(counts.get("by_reason", {}))  # type: ignore[attr-defined]
     return dict(sorted(total.items()))

@@ -38,7 +38,7 @@ from .choice import Decision, choose
 from .clusters import Document, is_long
 from .passages import Passage, classify, passage_rule
 from .pieces import Piece, make_pieces
-from .removals import CorpusCopy, collapse_new_stutters, keep_teasers_and_code_whole, records, settle, spans
+from .removals import CorpusCopy, collapse_new_stutters, keep_sentences_whole, keep_teasers_and_code_whole, records, settle, spans
 from .runs import find_runs
 from .similar import similarity
 
@@ -80,6 +80,8 @@ def decide(doc: Document) -> dict[int, Decision]:
     decisions = choose(doc, found)
     keep_teasers_and_code_whole(doc, decisions)
     collapse_new_stutters(doc, decisions)
+    settle(doc, decisions)
+    keep_sentences_whole(doc, decisions)
     settle(doc, decisions)
     return decisions
 

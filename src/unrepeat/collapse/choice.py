@@ -137,7 +137,16 @@ def regions(passages: list[Passage], atom: list[int], unit: list[int]) -> list[t
                 start -= 1
             if start > prev_lo:
                 copies[r - 1], copies[r] = (prev_lo, start - 1), (start, copies[r][1])
-    return copies
+    # A copy starts and ends with repeated pieces (a run's last match may lie
+    # past a gap, in the next copy: what it skipped is not this copy's).
+    trimmed = []
+    for lo, hi in copies:
+        while lo < hi and atom[lo] < 0:
+            lo += 1
+        while hi > lo and atom[hi] < 0:
+            hi -= 1
+        trimmed.append((lo, hi))
+    return trimmed
 
 
 class Ranking:
@@ -190,19 +199,30 @@ class Ranking:
             if (pieces[i].unit == pieces[i + 1].unit and doc.spaced_join(i) and not _ends_with_stop(doc.text(i))
                     and _continues(doc.text(i + 1))):
                 self.one_sentence.add(pair)
-            if doc.natural_join(i) or pieces[i].para != pieces[i + 1].para and self._heading_or_stop(i):
+            if doc.natural_join(i) or (pieces[i].para != pieces[i + 1].para and self._heading_or_stop(i)):
                 self.bounded.add(pair)
         # How many copies break between two atoms (after a stop or a heading),
         # and how many run them on in a paragraph as sentences do.
+        # (A copy with a sentence per line breaks everywhere: its breaks tell nothing.)
+        # (A copy in one paragraph runs on everywhere: its run-ons tell nothing either.)
+        self.lines, one_paragraph = self._layouts(spans, region_of)
+        lines = self.lines
+        self.region_of = region_of
         self.votes: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+        # Where some copy breaks between paragraphs after a stop (scrapers
+        # glue paragraphs; they do not invent such breaks, unless they break
+        # after every sentence).
+        self.paragraph_break: set[tuple[int, int]] = set()
         for i in range(len(pieces) - 1):
             if (atom[i] < 0 or atom[i + 1] < 0 or region_of[i] < 0 or region_of[i] != region_of[i + 1]
                     or self.code[i] or self.code[i + 1]):
                 continue
             if pieces[i].para != pieces[i + 1].para and self._heading_or_stop(i):
-                self.votes[atom[i], atom[i + 1]][0] += 1
+                self.votes[atom[i], atom[i + 1]][0] += not lines[region_of[i]]
+                if _ends_with_stop(doc.text(i)) and not lines[region_of[i]]:
+                    self.paragraph_break.add((atom[i], atom[i + 1]))
             elif doc.natural_join(i) and not self.blob[pieces[i].para]:
-                self.votes[atom[i], atom[i + 1]][1] += 1
+                self.votes[atom[i], atom[i + 1]][1] += not one_paragraph[region_of[i]]
         self.keyed = [0]  # pieces with letters before each piece
         for p in pieces:
             self.keyed.append(self.keyed[-1] + bool(p.key))
@@ -210,6 +230,21 @@ class Ranking:
         for lo, hi in spans:
             self.repeated[lo : hi + 1] = [True] * (hi - lo + 1)
         self.scores = [self._score(lo, hi) for lo, hi in spans]
+
+    def _layouts(self, spans: list[tuple[int, int]], region_of: list[int]) -> tuple[list[bool], list[bool]]:
+        """Is each copy laid out a sentence per line (three lines or more of
+        prose, all of them but a heading a single sentence), and is it one
+        paragraph of three sentences or more?"""
+        pieces = self.doc.pieces
+        paras: list[set[int]] = [set() for _ in spans]
+        units: list[set[int]] = [set() for _ in spans]
+        for k, p in enumerate(pieces):
+            if region_of[k] >= 0 and not self.code[k]:
+                paras[region_of[k]].add(p.para)
+                units[region_of[k]].add(p.unit)
+        lines = [len(ps) >= 3 and sum(self.single[p] for p in ps) >= max(3, 0.8 * len(ps)) for ps in paras]
+        one = [len(ps) == 1 and len(us) >= 3 for ps, us in zip(paras, units)]
+        return lines, one
 
     def _blob(self, p: int, members: dict[int, list[int]], region_of: list[int]) -> int:
         """How much paragraph p glues together what another copy holds as
@@ -282,10 +317,16 @@ class Ranking:
             pair = atom[k], atom[k + 1]
             if self.code[k] or self.code[k + 1]:
                 continue  # (line breaks of code and tables are not paragraph breaks)
-            if pair in self.votes:
+            votes = self.votes.get(pair)
+            if votes is not None:
                 # Most copies of the text break where this one runs on, or the other way round.
-                votes, mine = self.votes[pair], int(pieces[k].para == pieces[k + 1].para)
-                outvoted += votes[1 - mine] > votes[mine]
+                # (Scrapers glue paragraphs, they do not invent breaks between
+                # paragraphs of several sentences: such a break is never outvoted.)
+                mine = int(pieces[k].para == pieces[k + 1].para)
+                outvoted += votes[1 - mine] > votes[mine] and (mine or self._single(k) or self._single(k + 1))
+                # Two paragraphs run on in one, where another copy breaks them.
+                glued += (mine and votes[0] <= votes[1] and pair in self.paragraph_break
+                          and self.doc.natural_join(k))
             if pieces[k].para == pieces[k + 1].para:
                 # Two pieces run together without a stop where another copy
                 # has a boundary: "ConsiderationsThe client", "Seedlings Before".
@@ -295,7 +336,11 @@ class Ranking:
                     # A sentence per line where another copy runs them on in a
                     # paragraph (a break between paragraphs of several sentences
                     # is a paragraph break, whatever another copy glued).
-                    splits += pair in self.joined and self._single(k) and self._single(k + 1)
+                    # (Not where most copies break too.)
+                    # (A single break between two one-sentence paragraphs is a layout, not a flaw.)
+                    splits += (pair in self.joined and self._single(k) and self._single(k + 1)
+                               and not (votes is not None and votes[0] > votes[1])
+                               and self.lines[self.region_of[lo]])
                 else:
                     # A line break inside a sentence that another copy holds whole.
                     broken += pair in self.one_sentence

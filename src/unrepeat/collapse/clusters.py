@@ -27,6 +27,7 @@ _UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Kh
 _WORD = regex.compile(r"\w+")
 _NAME_OR_NUMBER = regex.compile(r"\d|^\p{Lu}")
 _STOPS = tuple(".!?:;…。！？")
+_FULL_STOPS = tuple("。！？")
 _CLOSERS = "\"'”’»)]）」』"
 
 
@@ -126,8 +127,12 @@ class Document:
         """Do pieces i and i + 1 follow each other in one paragraph the way
         sentences do: a stop (or a colon) and then a space in the raw input?
         Not: "fileLists", "file.Lists" (repaired), "Raising Seedlings Before"."""
-        p = self.pieces[i]
-        return self.spaced_join(i) and self.norm.text[p.start : p.end].rstrip(_CLOSERS).endswith(_STOPS)
+        p, q = self.pieces[i], self.pieces[i + 1]
+        end = self.norm.text[p.start : p.end].rstrip(_CLOSERS)
+        # (Chinese and Japanese run sentences on after "。" with no space.)
+        if end.endswith(_FULL_STOPS) and p.para == q.para and p.end == q.start:
+            return True
+        return self.spaced_join(i) and end.endswith(_STOPS)
 
     def is_unique(self, i: int) -> bool:
         """Does piece i have letters, and no other piece the same ones?"""

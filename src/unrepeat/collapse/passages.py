@@ -143,7 +143,7 @@ def is_content(doc: Document, passage: Passage) -> bool:
     if a_hi + 1 >= b_lo:
         return False
     paras = pieces[a_lo].para, pieces[b_lo].para
-    for side, (lo, hi) in enumerate(((a_lo, a_hi), (b_lo, b_hi))):
+    for side, (_lo, hi) in enumerate(((a_lo, a_hi), (b_lo, b_hi))):
         para = paras[side]
         if pieces[hi].para != para or paragraphs[para].truncated or paragraphs[para].pre:
             return False

@@ -15,6 +15,8 @@ Passes, in this order:
    made: its kept piece stays (a chain of removals is followed to the piece
    that stays) and is a copy of it by `similarity`; a removal that cannot
    name such a piece is taken back. Nothing unique is lost.
+4. `keep_sentences_whole`: no sentence stands torn between two copies; then
+   `settle` again.
 
 Then `spans` turns removed pieces into spans of the normalized text (a
 paragraph whose pieces all go takes its separator with it, so no blank-line
@@ -29,7 +31,7 @@ from typing import NamedTuple
 
 from ..normalize import Normalized
 from ..report import Reason, Removal, Rule
-from .choice import Decision
+from .choice import Decision, _continues, _ends_with_stop
 from .clusters import Document
 from .pieces import Piece
 from .similar import similarity
@@ -104,6 +106,52 @@ def settle(doc: Document, decisions: dict[int, Decision]) -> None:
                     changed = True
                     continue
                 decisions[i] = d._replace(kept=kept, similarity=sim)
+
+
+#: A unit of more words than this is several sentences glued together, not one sentence.
+TORN_WORDS = 40
+
+
+def keep_sentences_whole(doc: Document, decisions: dict[int, Decision]) -> None:
+    """A sentence that keeps a repeated piece and loses another (its copies
+    were decided apart: "On Windows the call goes through" kept in one copy,
+    "`System.IO.File.Open` and inherits..." in another) would stand torn in
+    the output: it goes whole as a copy of the same sentence standing whole
+    elsewhere, or it keeps its removed pieces too. (Not a sentence whose kept
+    part is its own text, "...on our forum.Posted by", nor a long unit: text
+    glued without stops.)"""
+    pieces = doc.pieces
+    units: dict[int, list[int]] = defaultdict(list)
+    for i, p in enumerate(pieces):
+        if p.key:
+            units[p.unit].append(i)
+    named = {d.kept for d in decisions.values()}
+    by_clusters: dict[tuple[int, ...], list[list[int]]] = defaultdict(list)
+    for members in units.values():
+        by_clusters[tuple(doc.cid[i] for i in members)].append(members)
+    def runs_on(i: int) -> bool:
+        # Piece i and the next, one removed and one kept, go on as one sentence: "meadow quarry!".
+        return ((i in decisions) != (i + 1 in decisions) and doc.spaced_join(i)
+                and not _ends_with_stop(doc.text(i)) and _continues(doc.text(i + 1)))
+
+    for members in units.values():
+        if not (sum(pieces[i].words for i in members) <= TORN_WORDS and any(i in decisions for i in members)
+                and (any(i not in decisions and (i in named or not doc.is_unique(i)) for i in members)
+                     or any(runs_on(i) for i in members[:-1] if pieces[i + 1].unit == pieces[i].unit))):
+            continue
+        # It goes whole where the same sentence stands whole elsewhere, else it stays whole.
+        whole = next((other for other in by_clusters[tuple(doc.cid[i] for i in members)]
+                      if other is not members and not any(k in decisions for k in other)), None)
+        first = next(decisions[i] for i in members if i in decisions)
+        for i, k in zip(members, whole or members):
+            if whole is None:
+                decisions.pop(i, None)
+            elif (sim := doc.similarity(i, k)) >= doc.config.similarity:
+                decisions[i] = Decision(i, k, first.reason, first.rule, sim)
+            else:
+                for j in members:
+                    decisions.pop(j, None)
+                break
 
 
 class Span(NamedTuple):

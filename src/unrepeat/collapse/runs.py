@@ -11,9 +11,10 @@ second: "X X X" gives the runs X1-X2, X2-X3 and X1-X3, never X1X2-X2X3.
 from __future__ import annotations
 
 from enum import IntEnum
+from itertools import pairwise
 from typing import NamedTuple
 
-from .clusters import Document
+from .clusters import Document, differs_in_name_or_number
 
 #: Clusters with more occurrences than this pair each occurrence only with the
 #: next one, so one sentence repeated 100,000 times costs linear time.
@@ -53,14 +54,14 @@ class Run(NamedTuple):
 
 def seed_pairs(doc: Document) -> list[tuple[int, int]]:
     """Pairs of pieces in the same cluster, in order."""
-    seeds = []
+    seeds: list[tuple[int, int]] = []
     for occ in doc.occurrences.values():
         if len(occ) < 2:
             continue
         if len(occ) <= ALL_PAIRS_LIMIT:
             seeds.extend((x, y) for k, x in enumerate(occ) for y in occ[k + 1 :])
         else:
-            seeds.extend(zip(occ, occ[1:]))
+            seeds.extend(pairwise(occ))
     seeds.sort()
     return seeds
 
@@ -88,6 +89,20 @@ def _next_match(doc: Document, a: int, b: int, j: int) -> Match | None:
     return Match(a + 1 + best[1], b + 1 + best[2], best[3])
 
 
+def _next_edit(doc: Document, a: int, b: int, j: int) -> Match | None:
+    """Where no copy follows (a, b): the nearest edited pair, after up to
+    ``max_gap`` pieces one copy adds or drops (the fewest in all)."""
+    n, g = len(doc.pieces), doc.config.max_gap
+    for total in range(2 * g + 1):
+        for ga in range(max(0, total - g), min(total, g) + 1):
+            x, y = a + 1 + ga, b + 1 + total - ga
+            # (Past a gap, a variant in a name or number is another sentence: "The value 0 / 1 is reserved".)
+            if x < j and y < n and doc.edited(x, y) and (
+                    total == 0 or not differs_in_name_or_number(doc.text(x), doc.text(y))):
+                return Match(x, y, Kind.EDITED)
+    return None
+
+
 def _restarts(cid: list[int], seen: dict[int, int], a: int, limit: int) -> bool:
     """Does the first occurrence start over at ``a``: the piece and the
     `RESTART` pieces after it repeat pieces it already holds, in order?"""
@@ -108,17 +123,14 @@ def extend(doc: Document, i: int, j: int, visited: set[tuple[int, int]] | frozen
     copy 1 paired with the other "Next" of copy 2) would otherwise slide onto
     that diagonal and pair the two lines as copies.
     """
-    n, cid = len(doc.pieces), doc.cid
+    cid = doc.cid
     matches = [Match(i, j, Kind.STRONG)]
     seen = {cid[i]: i}
     a, b = i, j
     while True:
-        found = _next_match(doc, a, b, j)
+        found = _next_match(doc, a, b, j) or _next_edit(doc, a, b, j)
         if found is None:
-            if a + 1 < j and b + 1 < n and doc.edited(a + 1, b + 1):
-                found = Match(a + 1, b + 1, Kind.EDITED)
-            else:
-                break
+            break
         if _restarts(cid, seen, found.a, j) or (found.a, found.b) in visited:
             break
         for x in range(a + 1, found.a + 1):
