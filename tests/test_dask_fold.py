@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -52,7 +53,7 @@ def sketches(texts: list[str]) -> list[tuple[str, object]]:
 
 def split(items: list, cuts: list[int]) -> list[list]:
     bounds = [0, *sorted(c % (len(items) + 1) for c in cuts), len(items)]
-    return [items[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [items[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def index_state(index: CorpusIndex) -> tuple:

@@ -6,13 +6,12 @@ block. Blocks are numbered in input order (file order, then byte order).
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import os
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
-from ..io import BOM_UTF8, Format, InputError, compression, find_inputs, format_of, input_errors, open_stream
+from ..io import Format, InputError, JsonLine, compression, find_inputs, format_of, input_errors, read_range
 
 MAX_BLOCK_SIZE = 8 << 20
 """The largest block `auto_block_size` chooses: a block being prepared takes about 15 times its
@@ -124,18 +123,10 @@ def _listed(relative: str) -> bool:
     return not any(p.startswith(".") for p in parts) and format_of(parts[-1]) is Format.JSONL
 
 
-def block_lines(block: Block) -> Iterator[bytes]:
-    """The lines (with their line ends) that start in the block; a file's byte order mark is left out."""
+def block_lines(block: Block) -> tuple[int, list[JsonLine]]:
+    """The number of lines that start in the block (blank ones included) and its records, numbered from 1."""
     import fsspec.core
 
-    with input_errors(block.name), contextlib.ExitStack() as stack:
-        fs, path = fsspec.core.url_to_fs(block.url)
-        reader = raw = stack.enter_context(fs.open(path, "rb"))
-        if block.start == 0:
-            reader, position = stack.enter_context(open_stream(raw, block.name, block.compression)), 0
-        else:  # within an uncompressed file: the line that starts before is the block before's
-            raw.seek(block.start - 1)
-            position = block.start - 1 + len(raw.readline())
-        while (block.end is None or position < block.end) and (line := reader.readline()):
-            yield line.removeprefix(BOM_UTF8) if position == 0 else line
-            position += len(line)
+    fs, path = fsspec.core.url_to_fs(block.url)
+    with input_errors(block.name), fs.open(path, "rb") as raw:
+        return read_range(raw, block.name, block.compression, block.start, block.end)

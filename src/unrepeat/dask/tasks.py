@@ -21,7 +21,7 @@ from ..collapse import clean as clean_text
 from ..config import Config
 from ..corpus import Sketch, Verdict, prepare
 from ..documents import Document, from_line
-from ..io import InputError, OutputError, json_bytes, parse_line
+from ..io import InputError, OutputError, json_bytes
 from ..report import CleanResult, Summary
 from .blocks import Block, block_lines
 from .fold import FoldState, fold
@@ -71,13 +71,13 @@ class Target(NamedTuple):
 
 def read_block(block: Block, offset: int, target: Target) -> list[Document]:
     """The records of a block (its lines numbered after ``offset``), as the local CLI reads a JSONL file's."""
-    lines = (parse_line(raw, number) for number, raw in enumerate(block_lines(block), offset + 1))
-    return [from_line(line, block.name, target.text_field, target.id_field) for line in lines if line is not None]
+    return [from_line(line._replace(number=offset + line.number), block.name, target.text_field, target.id_field)
+            for line in block_lines(block)[1]]
 
 
 def count_lines(block: Block) -> int:
     """The lines that start in a block, blank ones included."""
-    return sum(1 for _ in block_lines(block))
+    return block_lines(block)[0]
 
 
 def clean_block(block: Block, offset: int, k: int, target: Target) -> RunSummary:
