@@ -40,7 +40,7 @@ class Segment(NamedTuple):
     """A frozen part of the index: its own sentences and documents numbered from 0,
     placed after ``first`` sentences and ``first_doc`` documents."""
 
-    index: CorpusIndex
+    part: CorpusIndex
     first: int
     first_doc: int
 
@@ -62,7 +62,7 @@ class FoldState(NamedTuple):
         return _merged(self.segments) if self.segments else CorpusIndex()
 
     def __sizeof__(self) -> int:  # what Dask counts it as
-        return sum(48 * len(s.index) + 80 * len(s.index.doc_ids) for s in self.segments) + 200
+        return sum(48 * len(s.part) + 80 * len(s.part.doc_ids) for s in self.segments) + 200
 
 
 def fold(state: FoldState, names: Sequence[str | None], sketches: Sequence[Sketch | None],
@@ -83,7 +83,7 @@ def fold(state: FoldState, names: Sequence[str | None], sketches: Sequence[Sketc
 
 
 def _size(segment: Segment) -> int:
-    return len(segment.index) + len(segment.index.doc_ids)
+    return len(segment.part) + len(segment.part.doc_ids)
 
 
 def _merged(segments: Sequence[Segment]) -> CorpusIndex:
@@ -130,10 +130,10 @@ class _View:
         parts = [*state.segments, Segment(self.tail, state.sentences, state.documents)]
         firsts, doc_firsts = [s.first for s in parts], [s.first_doc for s in parts]
         self.fingerprints, self.starts, self.ends = (
-            _Column([getattr(s.index, name) for s in parts], firsts, [0] * len(parts))
+            _Column([getattr(s.part, name) for s in parts], firsts, [0] * len(parts))
             for name in ("fingerprints", "starts", "ends"))
-        self.docs = _Column([s.index.docs for s in parts], firsts, doc_firsts)
-        self.doc_ids = _Column([s.index.doc_ids for s in parts], doc_firsts, [0] * len(parts))
+        self.docs = _Column([s.part.docs for s in parts], firsts, doc_firsts)
+        self.doc_ids = _Column([s.part.doc_ids for s in parts], doc_firsts, [0] * len(parts))
         self.segments = parts
         self.lookup = self
 

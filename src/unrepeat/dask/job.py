@@ -89,13 +89,13 @@ def run(
     files = input_files(inputs)
     _check_outputs(files, output_dir, report_dir, index_path)
     with contextlib.ExitStack() as stack:
-        if client is None and scheduler is None:
-            client = stack.enter_context(local_cluster(workers or os.cpu_count() or 1))
-        elif client is None:
+        if client is None and scheduler is not None:
             from distributed import Client
 
-            file = scheduler.endswith(".json") and os.path.exists(scheduler)  # type: ignore[union-attr]
+            file = scheduler.endswith(".json") and os.path.exists(scheduler)
             client = stack.enter_context(Client(scheduler_file=scheduler) if file else Client(scheduler))
+        elif client is None:
+            client = stack.enter_context(local_cluster(workers or os.cpu_count() or 1))
         client.wait_for_workers(1)
         threads = sum(client.nthreads().values())
         blocks = input_blocks(files, block_size or auto_block_size(files, threads))
@@ -220,7 +220,7 @@ def _submit(client: distributed.Client, blocks: list[Block], target: Target, ind
     window = 2 * max(1, sum(client.nthreads().values())) + 2
     summary = RunSummary()
     pending: deque[Any] = deque()  # the write futures, in block order
-    state = submit(_start, index_path, priority=_FOLD_PRIORITY) if corpus else None
+    state: Any = submit(_start, index_path, priority=_FOLD_PRIORITY) if corpus else None
     offset: Any = 0
     count: Any = None
     try:
