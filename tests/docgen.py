@@ -383,7 +383,9 @@ def doubled_reference_document(rng: random.Random) -> Doc:
     """A reference text (entries with shared openings) doubled as a whole block: the second copy goes."""
     ref = reference_document(rng)
     draw = Draw(random.Random(rng.random()))
-    intro, outro = draw.unique(), draw.unique()
+    # (A fresh draw knows nothing of the entries' sentences: none may come back around them.)
+    intro, outro = ([s for s in draw.paragraph() if s not in ref.text] or ["Intro."] for _ in range(2))
+    intro, outro = join_sentences(intro), join_sentences(outro)
     keep = "\n\n".join([intro, ref.text, outro])
     return Doc("doubled_reference", "\n\n".join([intro, ref.text, ref.text, outro]), keep, [], {}, ref.layouts)
 
@@ -523,7 +525,14 @@ def fuzz_document(rng: random.Random) -> tuple[Doc, dict[str, object]]:
                 edited, changed = edit(text, rng)
                 variants.update(changed)
                 name = "edited+" + rng.choice(list(LAYOUTS))
-                pieces.append(LAYOUTS[name.split("+")[1]](edited, rng))
+                if name == "edited+edited":
+                    # Edited twice: each sentence edited again stands for its original too.
+                    edited, again = edit(edited, rng)
+                    variants.update({new: changed.get(old, old) for new, old in again.items()})
+                    name = "edited+edited"
+                    pieces.append(_paragraphs(edited, rng))
+                else:
+                    pieces.append(LAYOUTS[name.split("+")[1]](edited, rng))
             else:
                 pieces.append(FUZZ_LAYOUTS[name](text, rng))
             shown.append(name)

@@ -18,6 +18,9 @@ looks at a fixed window before the stop.
 >>> text = 'He met Dr. Smith in the U.S. on Monday. "Fine," he said! Then: 3.14 is pi.'
 >>> [text[s:e] for s, e in sentence_spans(text)]
 ['He met Dr. Smith in the U.S. on Monday.', '"Fine," he said!', 'Then: 3.14 is pi.']
+>>> text = "Short answer: no. Long answer: see No. 5. 4.2. Acknowledgements. 12. Termination"
+>>> [text[s:e] for s, e in sentence_spans(text)]
+['Short answer: no.', 'Long answer: see No. 5.', '4.2. Acknowledgements.', '12. Termination']
 >>> [s for s, e in sentence_spans("日本語です。次の文です。")]
 [0, 6]
 >>> text = "It takes numbers.Real or os.PathLike. See example.com. Done."
@@ -50,6 +53,9 @@ _ABBREVIATIONS = frozenset(
 _WORD_BEFORE = regex.compile(r"([\p{L}.]+)[.!?…]*$", regex.REVERSE)
 #: How far before a stop the abbreviation test looks (the word before it).
 _WINDOW = 24
+#: "No." and "Nos." abbreviate only before a number ("No. 5"); "Short answer: no. Long answer" ends a sentence.
+_NUMBER_SIGN = regex.compile(r"(?<![\p{L}.])(?i:nos?)\.$")
+_NUMBER = regex.compile(r"\d{1,3}(?:\.\d{1,3})*\.")
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,11 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> Iterato
         stop = m.start() + len(m.group().rstrip())
         # Only the window before the stop is copied: copying from `pos` made a
         # run of abbreviations ("U.S. " * n, which never advances `pos`) quadratic.
-        if text[m.start()] == "." and _is_abbreviation(text[max(pos, m.start() + 1 - _WINDOW) : m.start() + 1]):
+        if (text[m.start()] == "." and _is_abbreviation(head := text[max(pos, m.start() + 1 - _WINDOW) : m.start() + 1])
+                and not (_NUMBER_SIGN.search(head) and not text[m.end() : m.end() + 1].isdigit())):
+            continue
+        # A section number opens a heading or a list item: "4.2. Acknowledgements", "12. Termination".
+        if m.start() - pos < _WINDOW and _NUMBER.fullmatch(text, pos, m.start() + 1):
             continue
         if stop > pos:
             yield pos, stop

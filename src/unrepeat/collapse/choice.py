@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import NamedTuple
 
 from ..config import Keep
@@ -47,6 +47,8 @@ COVERED = 2 / 3
 #: with a few more words of its own ("(Photo: AP)") is more complete, one
 #: with an ad glued into a one-line copy of the article is not better.
 FLAW_CHARS = 50
+#: A near copy with this many words more than the kept piece holds words of its own.
+MORE_WORDS = 2
 #: Unrepeated pieces counted on either side of a copy (more tell nothing more).
 CONTEXT = 50
 _NO_REGION = (-math.inf,)
@@ -291,13 +293,15 @@ class Ranking:
         return total
 
     def _heading_or_stop(self, k: int) -> bool:
-        """Does piece k end a sentence, or a heading (a paragraph shorter than a
-        long sentence, without a stop, followed by one that starts as a sentence)?"""
+        """Does piece k end a sentence, or a heading (a paragraph of one sentence
+        shorter than a long one, without a stop, followed by one that starts as a
+        sentence)?"""
         doc = self.doc
         if _ends_with_stop(doc.text(k)):
             return True
         members = doc.para_pieces[doc.pieces[k].para]
-        if members[-1] != k or k + 1 >= len(doc.pieces):
+        # (A heading is a paragraph of its own, not the end of a line of sentences.)
+        if members[-1] != k or k + 1 >= len(doc.pieces) or doc.pieces[members[0]].unit != doc.pieces[k].unit:
             return False
         key = " ".join(doc.pieces[m].key for m in members)
         return not is_long(key, doc.config) and _starts_sentence(doc.text(k + 1))
@@ -404,6 +408,16 @@ def _continues(text: str) -> bool:
     return first.islower()
 
 
+def _more_words(key: str, other: str) -> int:
+    """How many more words ``key`` has than ``other`` (words changed in place count for neither).
+
+    >>> _more_words("in 2023 harvest candle copper market station", "in 2023 harvest copper station")
+    2
+    """
+    mine, theirs = Counter(key.split()), Counter(other.split())
+    return sum((mine - theirs).values()) - sum((theirs - mine).values())
+
+
 def _ends_with_stop(text: str) -> bool:
     return text.rstrip(_CLOSERS).endswith(_STOPS)
 
@@ -487,6 +501,9 @@ def choose(doc: Document, passages: list[Passage]) -> dict[int, Decision]:
             if ranking.code[i] and ranking.code[winner] and region_of[i] == region_of[winner]:
                 continue
             sim = doc.similarity(i, winner)
+            # A near copy with words the kept one lacks stays (whatever ``keep`` says).
+            if sim < 1.0 and _more_words(pieces[i].key, pieces[winner].key) >= MORE_WORDS:
+                continue
             if sim >= doc.config.similarity:
                 _, reason, rule = partner.get((min(i, winner), max(i, winner)), why[i])
                 decisions[i] = Decision(i, winner, reason, rule, sim)

@@ -45,6 +45,7 @@ import zlib
 from typing import NamedTuple
 
 import numpy as np
+import regex
 
 from ..normalize import Normalized, matching_key
 from ..segment import Sentence
@@ -304,4 +305,26 @@ def _piece(text: str, start: int, end: int, para: int, unit: int, s0: int, s1: i
     body = text[start:end].rstrip()
     end = start + len(body)
     key = matching_key(body)
-    return Piece(start, end, para, unit, s0, s1, key, key.count(" ") + 1 if key else 0)
+    return Piece(start, end, para, unit, s0, s1, key, word_count(key))
+
+
+_UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
+
+
+def word_count(key: str) -> int:
+    """The words of a matching key; in scripts written without spaces, one per
+    two characters (a Chinese or Japanese word is one to three characters).
+
+    >>> word_count("the cat sat"), word_count("春天来了河边的柳树都发芽了"), word_count("")
+    (3, 7, 0)
+    """
+    if not key:
+        return 0
+    words = key.count(" ") + 1
+    if key.isascii():
+        return words
+    unspaced = len(_UNSPACED.findall(key))
+    if not unspaced:
+        return words
+    tokens = sum(1 for token in key.split(" ") if not _UNSPACED.search(token))
+    return tokens + (unspaced + 1) // 2
