@@ -1,8 +1,5 @@
-"""Inputs cut into blocks: byte ranges of JSONL files, read on the workers.
-
-A line belongs to the block in which it starts; a compressed file is one
-block. Blocks are numbered in input order (file order, then byte order).
-"""
+"""Inputs cut into blocks, numbered in input order: byte ranges of JSONL files (a line belongs to
+the block it starts in; a compressed file is one block), read on the workers."""
 
 from __future__ import annotations
 
@@ -17,8 +14,7 @@ MAX_BLOCK_SIZE = 8 << 20
 """The largest block `auto_block_size` chooses: a block being prepared takes about 15 times its
 size in memory, and a prepared one waiting for the fold 2.5 times (about 8 s of work a block)."""
 
-MIN_BLOCK_SIZE = 1 << 20
-"""The smallest block `auto_block_size` chooses."""
+MIN_BLOCK_SIZE = 1 << 20  #: the smallest block `auto_block_size` chooses
 
 
 class InputFile(NamedTuple):

@@ -1,9 +1,5 @@
-"""`clean` on a Dask collection at hand: a bag of dicts or a DataFrame, lazily.
-
-In corpus scope the partitions are prepared in parallel and decided by the
-same fold as `unrepeat.dask.run` (`unrepeat.dask.fold`): a chain of tasks
-through the partitions in order, each passing on a new state.
-"""
+"""`clean` on a bag of dicts or a DataFrame at hand, lazily; corpus scope by the fold of
+`unrepeat.dask.run` (`unrepeat.dask.fold`), a chain of tasks through the partitions in order."""
 
 from __future__ import annotations
 

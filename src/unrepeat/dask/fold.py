@@ -1,14 +1,12 @@
 """The corpus decisions as a fold over values: (state, a block's sketches) -> (verdicts, new state).
 
-The local engine's `CorpusCleaner` decides documents one after another
-against one growing `CorpusIndex`. Here the index is a `FoldState`: a tuple
-of frozen segments (each a `CorpusIndex` numbered from 0, placed at a
-sentence and document offset). A step reads the segments, adds what its
-block keeps to a segment of its own, and returns a new state that shares
-the old segments: nothing is changed in place, so a step that Dask runs
-again (its worker was lost) gets the same answer. Segments of similar size
-are merged into a new one (a log-structured merge: every sentence is copied
-about log2(blocks) times), so a step reads a handful of segments.
+The local engine's `CorpusCleaner` decides against one growing `CorpusIndex`;
+here the index is a `FoldState` of frozen segments (each a `CorpusIndex`
+placed at a sentence and document offset). A step reads them, puts what its
+block keeps in a segment of its own, and returns a new state sharing the old
+ones: nothing changes in place, so a step Dask runs again (its worker was
+lost) gets the same answer. Segments of similar size are merged (a
+log-structured merge), so a step reads a handful.
 
 >>> from unrepeat.corpus import prepare
 >>> from unrepeat.config import Config

@@ -28,7 +28,6 @@ _FOLD_PRIORITY = 100  # the small tasks on the critical path (line counts, the f
 _WRITE_PRIORITY = 50  # writing a part frees its memory
 _QUIET_CONFIG = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s",
                  "distributed.admin.system-monitor.interval": "5s", "distributed.worker.memory.monitor-interval": "1s"}
-_NEEDS_DASK = 'the Dask engine needs dask and distributed: pip install "unrepeat[dask]"'
 
 
 def run(
@@ -85,7 +84,7 @@ def run(
     try:
         import distributed  # noqa: F401
     except ImportError:
-        raise ImportError(_NEEDS_DASK) from None
+        raise ImportError('the Dask engine needs dask and distributed: pip install "unrepeat[dask]"') from None
     files = input_files(inputs)
     _check_outputs(files, output_dir, report_dir, index_path)
     with contextlib.ExitStack() as stack:

@@ -1,14 +1,13 @@
 """The tasks of a job: pure functions of a block and the values of the tasks before them.
 
-Document scope: `clean_block`. Corpus scope: `prepare_block` (in parallel),
-`fold_block` (a chain in block order) and `write_block`. A block's records
-are read again where they are written rather than kept in memory (reading
-is about 1 % of the work); `count_lines` numbers their lines (``FILE:LINE``).
+Document scope: `clean_block`; corpus scope: `prepare_block`, `fold_block`, `write_block`. A block is
+read again where it is written rather than kept in memory (reading is about 1 % of the work).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import gzip
 import pickle
@@ -45,8 +44,7 @@ class RunSummary(Summary):
     more_warnings: int = 0  #: warnings beyond the first `MAX_WARNINGS`, not kept
 
     def merge(self, other: RunSummary) -> None:
-        for f in ("documents", "bytes_in", "bytes_out", "skipped", "invalid_utf8", "duplicates", "dropped", "parts",
-                  "more_warnings"):
+        for f in [f.name for f in dataclasses.fields(self) if f.type in ("int", int)]:
             setattr(self, f, getattr(self, f) + getattr(other, f))
         self.removals.update(other.removals)
         self.warn(other.warnings)
@@ -122,8 +120,7 @@ def applied(packed: bytes, verdicts: Sequence[Verdict | None]) -> list[CleanResu
 
 
 def unpickled(data: bytes) -> Any:
-    """Unpickle with the garbage collector paused: prepared documents are many small
-    objects, which it would scan over and over (they load 2-3 times faster)."""
+    """Unpickle with the garbage collector paused (prepared documents, many small objects, load 2-3x faster)."""
     paused = gc.isenabled()
     gc.disable()
     try:
