@@ -61,9 +61,7 @@ def no_traceback(monkeypatch, request):
 #: Tests of issues 9 and 10 that the core does not pass yet (the work goes on);
 #: each is expected to fail until it is taken off this list.
 KNOWN_FAILING = (
-    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds0]",
     "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds1000]",
-    "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds100]",
     "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds1100]",
     "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds1200]",
     "tests/test_fuzz.py::test_fuzzed_documents_keep_every_invariant[seeds1500]",

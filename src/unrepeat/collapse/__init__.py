@@ -74,6 +74,10 @@ class Analysis:
         return out
 
 
+#: How many times what is left after the removals is looked at again.
+ROUNDS = 2
+
+
 def decide(doc: Document) -> dict[int, Decision]:
     """The within-document decisions: passages, the choice, the finishing passes."""
     found: list[Passage] = [p for run in find_runs(doc) for p in classify(doc, run)]
@@ -91,7 +95,24 @@ def analyze(text: str, config: Config | None = None) -> Analysis:
     config = config or Config()
     norm = normalize(text, config)
     cut = make_pieces(norm, sentences(norm.text, norm.paragraphs))
-    return Analysis(len(text), norm, cut, decide(Document(norm, cut, config, text)), config)
+    doc = Document(norm, cut, config, text)
+    decisions = decide(doc)
+    # What is left is looked at again, as a second clean of the output would
+    # look at it (a line next to its copy once the copies between them are
+    # gone, a passage whose other occurrences were part of larger copies), so
+    # that cleaning is a fixed point.
+    for _ in range(ROUNDS):
+        left = [i for i in range(len(cut)) if i not in decisions]
+        if len(left) == len(cut):
+            break
+        more = decide(Document(norm, [cut[i] for i in left], config, text))
+        if not more:
+            break
+        for j, d in more.items():
+            decisions[left[j]] = Decision(left[j], left[d.kept], d.reason, d.rule, d.similarity)
+        # (A kept copy of one round may go in the next: chains are followed to what stays.)
+        settle(doc, decisions)
+    return Analysis(len(text), norm, cut, decisions, config)
 
 
 def finish(analysis: Analysis, corpus: dict[int, CorpusCopy] | None = None,

@@ -258,6 +258,8 @@ class Ranking:
         if self.doc.norm.paragraphs[p].pre:  # a code block or a table is one paragraph by nature
             return 0
         own = self.doc.para_pieces[p]
+        if not own:
+            return 0
         units = len({pieces[k].unit for k in own})
         spread: dict[int, set[int]] = defaultdict(set)
         mine = region_of[own[0]]
