@@ -37,6 +37,7 @@ from bench_corpus import digest, run, tree_rss
 
 from unrepeat import Config
 from unrepeat import dask as udask
+from unrepeat.dask.job import local_cluster
 
 _HERE = Path(__file__).resolve().parent
 _CLI = [sys.executable, "-c", "from unrepeat.cli import main; main()"]
@@ -79,33 +80,44 @@ def parts_digest(directory: Path) -> str:
 
 
 def dask_run(corpus: Path, out: Path, workers: int, config: Config, block_size: int | None,
-             report: bool) -> tuple[float, float, int, int, str]:
-    """Start-up seconds, run seconds, peak RSS of the process tree, parts, and the summary line."""
-    from distributed import Client, LocalCluster
-
+             report: bool) -> tuple[float, float, int, int, str, float]:
+    """Start-up seconds, run seconds, peak RSS of the process tree (this process: client, scheduler and
+    nannies; the workers), parts, the summary line, and the CPU seconds of the run (workers and this process)."""
     peak = 0
+    sampling = 0.0  # CPU seconds the sampler spends reading /proc: not the engine's
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, sampling
         while not done.is_set():
             peak = max(peak, tree_rss(os.getpid()))
+            sampling = time.thread_time()
             done.wait(0.1)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
     started = time.perf_counter()
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
-            Client(cluster) as client:
+    with local_cluster(workers) as client:  # the cluster `unrepeat.dask.run` starts
         client.run(_warm_up)  # import unrepeat and load numba's cache in every worker
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         ready = time.perf_counter()
+        cpu = sum(client.run(_cpu_seconds).values()) + _cpu_seconds()
         summary = udask.run([str(corpus)], str(out / "parts"), config, client=client, block_size=block_size,
                             report_dir=str(out / "reports") if report else None)
+        cpu = sum(client.run(_cpu_seconds).values()) + _cpu_seconds() - cpu
         finished = time.perf_counter()
-    done.set()
-    sampler.join()
-    waves = f"; {summary.waves} waves" if summary.waves else ""
-    return ready - started, finished - ready, peak, summary.parts, summary.line() + waves
+        done.set()
+        sampler.join()
+    return ready - started, finished - ready, peak, summary.parts, summary.line(), cpu - sampling
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _warm_up() -> None:
@@ -120,8 +132,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--articles", type=Path, help="generate the corpus from these articles instead")
     parser.add_argument("--size-mb", type=float, default=200, help="size of a generated corpus")
     parser.add_argument("--scope", choices=["document", "corpus"], default="corpus")
-    parser.add_argument("--workers", default="1,2", help="comma-separated LocalCluster sizes to measure")
-    parser.add_argument("--local-jobs", default="1,2", help="comma-separated --jobs values of the local engine")
+    parser.add_argument("--workers", default="2", help="comma-separated LocalCluster sizes to measure")
+    parser.add_argument("--local-jobs", default="2", help="comma-separated --jobs values of the local engine")
     parser.add_argument("--block-mb", type=float, help="block size of the Dask engine, MiB [default: chosen by run]")
     parser.add_argument("--report", action="store_true", help="also write (and compare) the reports")
     parser.add_argument("--workdir", type=Path, help="where outputs go (default: a temporary directory, removed)")
@@ -146,29 +158,32 @@ def main(argv: list[str] | None = None) -> None:
             out, report = work / f"local-{jobs}.jsonl", work / f"local-{jobs}.report.jsonl"
             command = [*_CLI, "clean", "--scope", args.scope, str(corpus), "-o", str(out), "--jobs", str(jobs)]
             with OtherLoad() as load:
+                cpu = _children_cpu_seconds()
                 seconds, _, tree, summary = run(command + (["--report", str(report)] if args.report else []))
+                cpu = _children_cpu_seconds() - cpu
             digests = (digest(out), digest(report) if args.report else "")
             if expected is None:
                 expected = digests
-            rows.append((f"local engine, --jobs {jobs}", "", seconds, tree, "", load.cpus, digests == expected))
-            print(f"local --jobs {jobs}: {seconds:.1f} s; {summary}", flush=True)
+            rows.append((f"local engine, --jobs {jobs}", "", seconds, cpu, tree, "", load.cpus, digests == expected))
+            print(f"local --jobs {jobs}: {seconds:.1f} s, {cpu:.1f} CPU s; {summary}", flush=True)
             out.unlink()
         for workers in [int(w) for w in args.workers.split(",") if w]:
             out = work / f"dask-{workers}"
             block_size = None if args.block_mb is None else int(args.block_mb * 2**20)
             with OtherLoad() as load:
-                startup, seconds, tree, parts, summary = dask_run(corpus, out, workers, config, block_size,
-                                                                  args.report)
+                startup, seconds, tree, parts, summary, cpu = dask_run(corpus, out, workers, config, block_size,
+                                                                       args.report)
             digests = (parts_digest(out / "parts"), parts_digest(out / "reports") if args.report else "")
             rows.append((f"Dask, LocalCluster of {workers} worker{'s' if workers > 1 else ''}", f"{startup:.1f}",
-                         seconds, tree, str(parts), load.cpus, None if expected is None else digests == expected))
-            print(f"dask {workers} workers: {seconds:.1f} s (+{startup:.1f} s start-up); {summary}", flush=True)
+                         seconds, cpu, tree, str(parts), load.cpus, None if expected is None else digests == expected))
+            print(f"dask {workers} workers: {seconds:.1f} s (+{startup:.1f} s start-up), {cpu:.1f} CPU s; {summary}",
+                  flush=True)
         print()
-        print("| engine | start-up, s | seconds | MB/s | peak RSS, all processes | parts | other load, CPUs "
-              "| same bytes as local |")
-        print("|---|---:|---:|---:|---:|---:|---:|---|")
-        for name, startup, seconds, tree, parts, other, same in rows:
-            print(f"| {name} | {startup} | {seconds:.1f} | {size / 1e6 / seconds:.2f} | {tree / 2**20:,.0f} MiB "
+        print("| engine | start-up, s | seconds | MB/s | CPU seconds | peak RSS, all processes | parts "
+              "| other load, CPUs | same bytes as local |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+        for name, startup, seconds, cpu, tree, parts, other, same in rows:
+            print(f"| {name} | {startup} | {seconds:.1f} | {size / 1e6 / seconds:.2f} | {cpu:.1f} | {tree / 2**20:,.0f} MiB "
                   f"| {parts} | {other:.2f} | {'not compared' if same is None else 'yes' if same else '**no**'} |")
         same = all(row[-1] is not False for row in rows)
         print(f"\noutputs{' and reports' if args.report else ''} identical to the local engine's: {same}")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import random
+import signal
 import subprocess
 import sys
 import zipfile
@@ -26,6 +28,8 @@ from distributed import Client, LocalCluster  # noqa: E402
 import unrepeat.dask as udask  # noqa: E402
 from unrepeat import Config, clean_records  # noqa: E402
 from unrepeat.cli import main  # noqa: E402
+from unrepeat.dask.blocks import block_lines  # noqa: E402
+from unrepeat.dask.tasks import count_lines  # noqa: E402
 from unrepeat.io import InputError, find_inputs  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -142,10 +146,9 @@ def test_blocks_hold_every_line_once(tmp_path):
     for size in [1, 2, 3, 7, 16, 1000]:
         blocks = udask.input_blocks(udask.input_files([str(path)]), size)
         assert [b.start for b in blocks] == list(range(0, len(data), size))[: len(blocks)]
-        lines = [line for b in blocks for line in udask._block_lines(b)]
-        assert b"".join(lines) == data
-        counts = [udask._read(b, "text", "id")[0] for b in blocks]
-        assert sum(counts) == data.count(b"\n") + 1
+        assert sum(count_lines(b) for b in blocks) == data.count(b"\n") + 1
+        records = [line for b in blocks for line in block_lines(b)[1]]
+        assert [r.record for r in records] == [{}, {"a": 1}, None, None]  # the BOM dropped, every record once
 
 
 def test_blocks_of_compressed_files_and_directories(crawl):
@@ -172,10 +175,8 @@ def test_inputs_that_are_not_there_or_not_jsonl(tmp_path):
 # ------------------------------------------------- the same as the local CLI
 
 
-@pytest.mark.parametrize(("scope", "fold_below"), [("document", None), ("corpus", 0), ("corpus", None)])
-def test_same_bytes_as_the_local_engine(client, crawl, tmp_path, scope, fold_below, monkeypatch):
-    if fold_below is not None:  # waves to the end, none of the rest decided in one pass
-        monkeypatch.setattr(udask, "FOLD_BELOW_PER_SHARD", fold_below)
+@pytest.mark.parametrize("scope", ["document", "corpus"])
+def test_same_bytes_as_the_local_engine(client, crawl, tmp_path, scope):
     expected = local([crawl], tmp_path / "local", "--scope", scope)
     seen = []
     summary = run_dask(client, [crawl], tmp_path, Config(scope=scope), block_size=600,
@@ -187,7 +188,6 @@ def test_same_bytes_as_the_local_engine(client, crawl, tmp_path, scope, fold_bel
     assert summary.warnings == [f"{crawl / 'a.jsonl'}:13: 1 invalid UTF-8 sequences replaced with U+FFFD"]
     if scope == "corpus":
         assert summary.duplicates > 0 and summary.removals["corpus_passage"] > 0
-        assert summary.waves >= 2
     assert not list((tmp_path / "parts").glob(".unrepeat-*"))  # the temporary directory is gone
 
 
@@ -203,9 +203,7 @@ def test_several_inputs_skip_errors_and_drop_duplicates(client, crawl, tmp_path)
     assert f"{bad}:2: skipped: invalid JSON: Expecting value (column 1)" in summary.warnings
 
 
-@pytest.mark.parametrize("fold_below", [0, 1000])
-def test_index_carries_over_between_runs(client, crawl, tmp_path, fold_below, monkeypatch):
-    monkeypatch.setattr(udask, "FOLD_BELOW_PER_SHARD", fold_below)
+def test_index_carries_over_between_runs(client, crawl, tmp_path):
     day1, day2 = crawl / "b.jsonl.gz", crawl / "sub" / "c.jsonl.zst"
     local([day1], tmp_path / "l1.jsonl", "--scope", "corpus", "--index", str(tmp_path / "local.index"))
     expected = local([day2], tmp_path / "l2.jsonl", "--scope", "corpus", "--index", str(tmp_path / "local.index"))
@@ -224,12 +222,9 @@ def _index_arrays(path) -> dict:
         return {name: z.read(name) for name in z.namelist()}
 
 
-@pytest.mark.parametrize("fold_below", [0, 1000])
-def test_documents_waiting_on_each_other(client, tmp_path, fold_below, monkeypatch):
+def test_documents_waiting_on_each_other(client, tmp_path):
     """A site's copyright line, an edited copy of the one the first page kept, goes
-    from every page: each page waits for the one before (a wave each), or the
-    rest is decided in one pass."""
-    monkeypatch.setattr(udask, "FOLD_BELOW_PER_SHARD", fold_below)
+    from every page: each page is decided against what the one before kept."""
     rng = random.Random(3)
     footer = " ".join(make_sentence(rng, 900 + i) for i in range(3))
     records = []
@@ -238,13 +233,9 @@ def test_documents_waiting_on_each_other(client, tmp_path, fold_below, monkeypat
         records.append({"id": i, "text": "\n\n".join(make_article(rng, 2, 1000 * (i + 1)) + [footer, line])})
     data = write(tmp_path / "site.jsonl", jsonl_bytes(records))
     expected = local([data], tmp_path / "local.jsonl", "--scope", "corpus")
-    summary = run_dask(client, [data], tmp_path, Config(scope="corpus"), block_size=2000)
+    run_dask(client, [data], tmp_path, Config(scope="corpus"), block_size=2000)
     assert (joined(tmp_path / "parts"), joined(tmp_path / "reports")) == expected
     assert expected[1].count(b"Copyright 2018") == 29  # removed from every page but the first
-    if fold_below:
-        assert summary.waves < 5 and summary.rest > 20
-    else:
-        assert summary.waves == 30 and summary.rest == 0
 
 
 def test_a_failed_job_leaves_no_part_files(client, crawl, tmp_path):
@@ -261,7 +252,7 @@ def test_a_failed_job_leaves_no_part_files(client, crawl, tmp_path):
         assert f"Error: {failure.value}" in result.output  # the local CLI's message: FILE:LINE: problem
         assert [p.name for p in out.iterdir()] == ["part-00000.jsonl.gz"]  # as it was, no temporary files
         assert decompressed(out / "part-00000.jsonl.gz") == b"from an earlier run\n"
-        assert not list((tmp_path / "reports").iterdir())
+        assert not (tmp_path / "reports").exists()  # made for the job, removed with it
 
 
 def test_parts_of_an_earlier_run_are_replaced(client, crawl, tmp_path):
@@ -363,3 +354,52 @@ def test_warnings_beyond_the_limit_are_counted():
     summary.warn([f"w{i}" for i in range(udask.MAX_WARNINGS - 1)])
     summary.merge(udask.RunSummary(warnings=["a", "b", "c"], more_warnings=2))
     assert summary.warnings[-2:] == [f"w{udask.MAX_WARNINGS - 2}", "a"] and summary.more_warnings == 4
+
+
+# ------------------------------------------------------------ a lost worker
+
+
+def _holder_of_the_fold(dask_scheduler) -> str | None:
+    """The worker holding the fold's latest state (run on the scheduler)."""
+    held = [ts for ts in dask_scheduler.tasks.values() if ts.state == "memory"
+            and (str(ts.type).endswith(".FoldState") or ts.prefix.name == "fold_block")]
+    return next(iter(held[-1].who_has)).address if held else None
+
+
+@pytest.mark.parametrize("scope", ["document", "corpus"])
+def test_a_worker_killed_mid_job(crawl, tmp_path, scope):
+    """SIGKILL to a worker (in corpus scope, the one holding the fold's state) while the
+    job runs: Dask computes again what it held, and the job ends as if nothing happened."""
+    expected = local([crawl], tmp_path / "local", "--scope", scope)
+    killed = []
+
+    def kill_one(done: int, total: int, summary) -> None:
+        if done == 3:
+            address = c.run_on_scheduler(_holder_of_the_fold) if scope == "corpus" else None
+            pids = c.run(os.getpid)
+            pid = pids[address] if address else next(iter(pids.values()))
+            os.kill(pid, signal.SIGKILL)
+            killed.append(address)
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+            Client(cluster) as c:
+        summary = run_dask(c, [crawl], tmp_path, Config(scope=scope), block_size=600, progress=kill_one)
+    assert killed and (killed[0] is not None or scope == "document") and summary.parts > 20
+    assert (joined(tmp_path / "parts"), joined(tmp_path / "reports")) == expected
+
+
+def test_the_command_line_quiet_and_failing(crawl, tmp_path):
+    """``-q`` on a cluster of its own: nothing on stderr, from the workers or at shutdown either.
+    A job that cannot finish: one ``Error:`` line, exit code 1, nothing written."""
+    command = [sys.executable, "-c", "from unrepeat.cli import main; main()", "clean", "--engine", "dask",
+               "--jobs", "2", "--scope", "corpus", "-q"]
+    done = subprocess.run([*command, str(crawl / "a.jsonl"), "-o", str(tmp_path / "out")], capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert joined(tmp_path / "out") == local([crawl / "a.jsonl"], tmp_path / "local.jsonl", "--scope", "corpus")[0]
+    bad = write(tmp_path / "bad.jsonl", b'{"id": 1, "text": "Fine."}\n{"id": 2, "text": 3}\n')
+    for quiet in [[], ["-q"]]:
+        failed = subprocess.run([*command[:-1], *quiet, str(bad), "-o", str(tmp_path / "failed")],
+                                capture_output=True, text=True, timeout=300, check=False)
+        assert (failed.returncode, failed.stderr) == (1, f'Error: {bad}:2: "text" must be a string, got int\n')
+        assert not (tmp_path / "failed").exists()

@@ -271,6 +271,9 @@ def _run_on_dask(inputs: tuple[str, ...], output: str | None, report: str | None
         raise DataError(f'--engine dask needs dask and distributed: pip install "unrepeat[dask]" ({exc})') from None
 
     bar = PartsBar(enabled=not quiet and (sys.stderr.isatty() if progress is None else progress))
+    if quiet:  # distributed says nothing either, here and in the worker processes of a cluster started here
+        os.environ["DASK_LOGGING__DISTRIBUTED"] = "critical"
+        dask_engine.silence_distributed()
     try:
         with contextlib.closing(bar):
             summary = dask_engine.run(
@@ -278,8 +281,12 @@ def _run_on_dask(inputs: tuple[str, ...], output: str | None, report: str | None
                 text_field=text_field, id_field=id_field, report_dir=report, skip_errors=on_error == "skip",
                 drop_duplicates=drop_duplicates, index_path=index_path, progress=bar.update,
             )
-    except (FileError, IndexFileError) as exc:
+    except (FileError, IndexFileError, ImportError, ValueError) as exc:
         raise DataError(str(exc)) from None
+    except OSError as exc:  # a scheduler that cannot be reached
+        raise DataError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - the cluster's own failures (e.g. workers that keep dying)
+        raise DataError(f"the Dask job failed: {type(exc).__name__}: {exc}") from None
     if not quiet:
         for warning in summary.warnings:
             _warn(warning)

@@ -1,18 +1,18 @@
-"""The waves decide what the local engine's fold decides, in any split."""
+"""The fold over values decides what the local engine's `CorpusCleaner` decides, in any split."""
 
 from __future__ import annotations
 
+import itertools
 import random
 
-import numpy as np
 import pytest
+from conftest import WORDS, make_sentence
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import WORDS, make_sentence
 from unrepeat.config import Config
 from unrepeat.corpus import CorpusCleaner, CorpusIndex, prepare
-from unrepeat.waves import KeyPartition, KeyTable, Updates, decide_all, gid, replay_index
+from unrepeat.dask.fold import FoldState, fold
 
 CONFIG = Config(scope="corpus")
 POOL = [make_sentence(random.Random(i), i) for i in range(40)]
@@ -53,7 +53,7 @@ def sketches(texts: list[str]) -> list[tuple[str, object]]:
 
 def split(items: list, cuts: list[int]) -> list[list]:
     bounds = [0, *sorted(c % (len(items) + 1) for c in cuts), len(items)]
-    return [items[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [items[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def index_state(index: CorpusIndex) -> tuple:
@@ -65,33 +65,49 @@ def index_state(index: CorpusIndex) -> tuple:
 DOCS = sketches(crawl(7, 60))
 
 
-def test_the_crawl_has_what_the_waves_must_get_right():
+def folded(blocks: list[list], state: FoldState | None = None) -> tuple[list, FoldState]:
+    """The verdicts of the blocks folded in order, and the last state."""
+    state = state or FoldState()
+    verdicts = []
+    for block in blocks:
+        names = [None if item is None else item[0] for item in block]
+        got, state = fold(state, names, [None if item is None else item[1] for item in block], CONFIG)
+        verdicts += got
+    return verdicts, state
+
+
+def test_the_crawl_has_what_the_fold_must_get_right():
     cleaner = CorpusCleaner(CONFIG)
     verdicts = [cleaner.decide(s, name) for name, s in DOCS]
     similarities = [sim for v in verdicts for *_, sim, _rule in v.removed.values()]
     assert sum(1 for v in verdicts if v.removed) >= 20  # passages removed
     assert any(sim < 1 for sim in similarities)  # edited copies among them
     assert any(v.duplicate_of for v in verdicts)  # whole duplicates
-    assert decide_all([DOCS], CONFIG).waves >= 3  # and documents that must wait for others
 
 
-@pytest.mark.parametrize(("cuts", "partitions", "shards", "fold_below"),
-                         [([], 1, None, 0), ([10, 30, 31], 3, None, 0), ([1, 2, 3, 50], 8, 2, 0),
-                          ([5, 9, 40], 2, 3, 0), ([5, 9, 40], 2, 3, 10), ([20], 3, 2, 1000)])
-def test_same_verdicts_as_the_fold(cuts, partitions, shards, fold_below):
+@pytest.mark.parametrize("cuts", [[], [10, 30, 31], [1, 2, 3, 50], [5, 9, 40], list(range(60))])
+def test_same_verdicts_and_index_as_the_local_fold(cuts):
     cleaner = CorpusCleaner(CONFIG)
     expected = [cleaner.decide(s, name) for name, s in DOCS]
-    outcome = decide_all(split(DOCS, cuts), CONFIG, partitions=partitions, shards=shards, fold_below=fold_below)
-    if fold_below:
-        assert outcome.waves < decide_all([DOCS], CONFIG).waves  # the rest went in one pass
-    assert [v for block in outcome.verdicts for v in block] == expected
-    # What each document keeps, replayed in order, is the fold's index.
-    replayed = replay_index(None, [e for block in outcome.entries for e in block])
-    assert index_state(replayed) == index_state(cleaner.index)
+    verdicts, state = folded(split(DOCS, cuts))
+    assert verdicts == expected
+    assert index_state(state.whole()) == index_state(cleaner.index)
+    assert len(state.segments) <= 2 + len(cuts).bit_length()  # segments of similar size are merged
 
 
-@pytest.mark.parametrize("fold_below", [0, 1000])
-def test_a_saved_index_in_front(fold_below):
+def test_states_are_values():
+    """A step run again on the state it was given (after a lost worker) gives the same
+    verdicts and state; the state it was given is left as it was."""
+    _, state = folded(split(DOCS, [30]))
+    before = index_state(state.whole())
+    block = DOCS[30:45]
+    once = fold(state, [n for n, _ in block], [s for _, s in block], CONFIG)
+    twice = fold(state, [n for n, _ in block], [s for _, s in block], CONFIG)
+    assert once[0] == twice[0] and index_state(once[1].whole()) == index_state(twice[1].whole())
+    assert index_state(state.whole()) == before
+
+
+def test_a_saved_index_in_front():
     earlier, later = DOCS[:25], DOCS[25:]
     whole = CorpusCleaner(CONFIG)
     for name, s in earlier:
@@ -101,41 +117,27 @@ def test_a_saved_index_in_front(fold_below):
     for name, s in earlier:
         base.decide(s, name)
     before = index_state(base.index)
-    outcome = decide_all(split(later, [7, 20, 30]), CONFIG, base=base.index, partitions=3, shards=2,
-                         fold_below=fold_below)
-    assert [v for block in outcome.verdicts for v in block] == expected
+    verdicts, state = folded(split(later, [7, 20, 30]), FoldState.of(base.index))
+    assert verdicts == expected
     assert sum(1 for v in expected if v.removed) > 5
-    assert index_state(base.index) == before  # used in place and left as it was
-    replayed = replay_index(base.index, [e for block in outcome.entries for e in block])
-    assert index_state(replayed) == index_state(whole.index)
+    assert index_state(base.index) == before  # read, never changed
+    assert index_state(state.whole()) == index_state(whole.index)
 
 
 def test_lines_that_are_no_documents_are_passed_over():
     cleaner = CorpusCleaner(CONFIG)
     expected = [cleaner.decide(s, name) for name, s in DOCS[:20]]
-    blocks = [[None, *DOCS[:5]], [], [None], DOCS[5:20] + [None]]
-    outcome = decide_all(blocks, CONFIG, partitions=2, shards=3)
-    got = [v for block in outcome.verdicts for v in block]
+    got, _ = folded([[None, *DOCS[:5]], [], [None], DOCS[5:20] + [None]])
     assert [v for v in got if v is not None] == expected
     assert [i for i, v in enumerate(got) if v is None] == [0, 6, 22]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10_000), n=st.integers(1, 30), cuts=st.lists(st.integers(0, 40), max_size=5),
-       partitions=st.integers(1, 6), shards=st.integers(1, 4), fold_below=st.sampled_from([0, 3, 1000]))
-def test_any_crawl_any_split(seed, n, cuts, partitions, shards, fold_below):
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 30), cuts=st.lists(st.integers(0, 40), max_size=8))
+def test_any_crawl_any_split(seed, n, cuts):
     docs = sketches(crawl(seed, n))
     cleaner = CorpusCleaner(CONFIG)
     expected = [cleaner.decide(s, name) for name, s in docs]
-    outcome = decide_all(split(docs, cuts), CONFIG, partitions=partitions, shards=shards, fold_below=fold_below)
-    assert [v for block in outcome.verdicts for v in block] == expected
-
-
-def test_updates_that_do_not_match_are_refused():
-    table = KeyTable(np.array([5, 9], dtype=np.uint64), np.array([gid(0, 0), gid(0, 0)], dtype=np.int64))
-    part = KeyPartition(0, 1, [table])
-    resolved = part.wave([])
-    assert resolved.gids.tolist() == [gid(0, 0)] * 2 and resolved.holders.tolist() == [-1, -1]
-    wrong = Updates(np.array([gid(0, 0)], dtype=np.int64), np.array([5], dtype=np.uint64), np.array([True]))
-    with pytest.raises(RuntimeError, match="do not match"):
-        part.wave([wrong])
+    verdicts, state = folded(split(docs, cuts))
+    assert verdicts == expected
+    assert index_state(state.whole()) == index_state(cleaner.index)
