@@ -306,16 +306,19 @@ def test_a_failure_midway_leaves_the_old_output_and_no_temporary_file(monkeypatc
     Path("out.jsonl").write_text("old\n")
     calls = []
 
-    def failing_clean(text, config=None):
-        calls.append(text)
-        if len(calls) == 5:
-            raise exception("stop")
-        return clean(text, config)
+    def failing_clean(texts, config=None):
+        out = []
+        for text in texts:
+            calls.append(text)
+            if text == records(20)[4]["text"]:
+                raise exception("stop")
+            out.append(clean(text, config))
+        return out
 
-    monkeypatch.setattr(unrepeat.engine, "clean", failing_clean)
+    monkeypatch.setattr(unrepeat.engine, "clean_many", failing_clean)
     result = run("clean", "in.jsonl", "-o", "out.jsonl", "--report", "report.jsonl")
     assert result.exit_code == 1
-    assert len(calls) == 5
+    assert calls[-1] == records(20)[4]["text"]  # nothing after the failing document was cleaned
     assert Path("out.jsonl").read_text() == "old\n"
     assert files() == ["in.jsonl", "out.jsonl"]
 
@@ -503,12 +506,12 @@ def test_bytes_in_counts_the_bytes_read():
 
 
 def fail_on(monkeypatch, marker: str, exception: BaseException) -> None:
-    def failing(text, config=None):
-        if marker in text:
+    def failing(texts, config=None):
+        if any(marker in text for text in texts):
             raise exception
-        return clean(text, config)
+        return [clean(text, config) for text in texts]
 
-    monkeypatch.setattr(unrepeat.engine, "clean", failing)
+    monkeypatch.setattr(unrepeat.engine, "clean_many", failing)
 
 
 def test_a_dead_worker_says_which_outputs_were_written(monkeypatch):

@@ -239,3 +239,14 @@ def test_any_text_is_handled_and_replayable(text):
     r = clean(text)
     assert apply_removals(r.normalized, r.removals) == r.text
     assert r.text == "" or r.text.endswith("\n")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([97, 98, 99]), max_size=120), max_size=8))
+def test_chains_of_many_streams_at_once_are_the_chains_of_each(streams):
+    import numpy as np
+
+    from unrepeat.collapse.pieces import chains, chains_many
+
+    arrays = [np.array(s, dtype=np.uint32) for s in streams]
+    assert chains_many(arrays) == [chains(a) for a in arrays]

@@ -108,15 +108,15 @@ def test_a_worker_killed_while_the_run_reads_ends_it_and_stops_the_other(scope, 
 @pytest.mark.parametrize("scope", ["document", "corpus"])
 def test_a_worker_that_dies_while_the_run_waits_for_it_ends_the_run(monkeypatch, scope):
     def dying(work):
-        def killed_on_document_150(text, config):
-            if text.startswith("Document 150 "):
+        def killed_on_document_150(texts, config):
+            if any(text.startswith("Document 150 ") for text in texts):
                 os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would
-            return work(text, config)
+            return work(texts, config)
 
         return killed_on_document_150
 
-    monkeypatch.setattr(unrepeat.engine, "clean", dying(unrepeat.engine.clean))
-    monkeypatch.setattr(unrepeat.engine, "prepare", dying(unrepeat.engine.prepare))
+    monkeypatch.setattr(unrepeat.engine, "clean_many", dying(unrepeat.engine.clean_many))
+    monkeypatch.setattr(unrepeat.engine, "prepare_many", dying(unrepeat.engine.prepare_many))
     before = set(multiprocessing.active_children())
     seen = []
     with pytest.raises(WorkerDied, match=r"^a worker process died \(signal 9\)$"):
@@ -128,12 +128,12 @@ def test_a_worker_that_dies_while_the_run_waits_for_it_ends_the_run(monkeypatch,
 
 @needs_fork
 def test_an_exception_in_a_worker_is_raised_here_with_its_traceback(monkeypatch):
-    def failing(text, config=None):
-        if text.startswith("Document 30 "):
+    def failing(texts, config=None):
+        if any(text.startswith("Document 30 ") for text in texts):
             raise ValueError("cannot clean document 30")
-        return clean(text, config)
+        return [clean(text, config) for text in texts]
 
-    monkeypatch.setattr(unrepeat.engine, "clean", failing)
+    monkeypatch.setattr(unrepeat.engine, "clean_many", failing)
     seen = []
     with pytest.raises(ValueError) as error:
         for doc, _ in clean_documents(documents(90), Config(), jobs=2, start_method="fork"):

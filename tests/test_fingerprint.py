@@ -212,6 +212,16 @@ def test_importing_the_package_does_not_import_numba():
     assert run_python("import sys, unrepeat.fingerprint; print('numba' in sys.modules)") == "False"
 
 
+def test_small_work_is_done_without_loading_numba():
+    code = (
+        "import sys, unrepeat\n"
+        "from unrepeat import fingerprint as f\n"
+        "r = unrepeat.clean('A first sentence of the page here. ' * 3 + '\\n\\nAnother line, said twice.\\n' * 2)\n"
+        "print('numba' in sys.modules, f._kernel_name, len(r.removals))\n"
+    )
+    assert run_python(code) == "False None 1"
+
+
 def test_the_numpy_kernel_is_chosen_by_the_environment():
     code = "from unrepeat import fingerprint as f; print(f.KERNEL, f.simhash('abc') == f.simhash('ABC!'))"
     assert run_python(code, UNREPEAT_KERNEL="numpy") == "numpy True"
@@ -225,6 +235,7 @@ def test_the_jit_cache_goes_to_the_user_cache_when_the_package_is_read_only(tmp_
         "real_access = os.access\n"
         "os.access = lambda path, mode, **kw: False if 'unrepeat' in str(path) else real_access(path, mode, **kw)\n"
         "from unrepeat import fingerprint as f\n"
+        "f._numpy_budget = 0\n"  # numba from the first text on
         "f.simhash('some text')\n"
         "print(f.KERNEL, os.environ['NUMBA_CACHE_DIR'])\n"
     )
@@ -267,3 +278,15 @@ def test_the_composing_followers_are_the_later_halves_of_nfc_stable_decompositio
     assert followers == expected_followers
     assert {0x0301, 0x0308, 0x093C, 0x1161, 0x11A8, 0x09BE} <= followers  # marks, jamo, vowel signs
     assert not {0x05B8, 0x094D} & followers  # Hebrew qamats composes only in excluded forms
+
+
+@settings(max_examples=200, deadline=None)
+@given(batch=st.lists(texts, max_size=12))
+def test_the_batch_keys_are_the_matching_keys(batch):
+    assert fingerprint.matching_keys(batch) == [matching_key(t) for t in batch]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=FIXTURES_OK)
+@given(batch=st.lists(texts, min_size=1, max_size=6))
+def test_a_fresh_table_makes_the_same_keys(fresh_table, batch):
+    assert fingerprint.matching_keys(batch) == [matching_key(t) for t in batch]

@@ -438,3 +438,57 @@ def test_non_starters_are_all_listed():
         nfkd = unicodedata.normalize("NFKD", c)
         if unicodedata.combining(c) or unicodedata.combining(nfkd[0]) or unicodedata.combining(unicodedata.normalize("NFD", c)[0]):
             assert listed.match(c), hex(cp)
+
+
+# ---------------------------------------------------------------- the plain text shortcut
+
+_PLAIN_PIECES = ["a", "b", "T", "A", " ", "\n", "\n\n", ".", "!", "?", "…", "...", "é", "“", "”", "’", '"', "Ã",
+                 "©", "Â", "\u00a0", "\t", "Word", "ok.", "The", "1", "ß", "\u0301", "日本", "&", "Œ", "—", "\r\n",
+                 "&amp;", "&#10;", "Ã©", "numbers.Real", "dad.The", "dad. Then", "áš", "Ã\n"]
+
+
+def _the_long_way(text):
+    import unrepeat.normalize as module
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(module, "_normalize_plain", lambda raw, config: None)
+        return normalize(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PLAIN_PIECES), max_size=30).map("".join))
+def test_the_plain_shortcut_gives_what_the_long_way_gives(text):
+    from unrepeat.normalize import _normalize_plain
+
+    plain = _normalize_plain(text, Config())
+    if plain is None:
+        return
+    full = _the_long_way(text)
+    assert (plain.text, plain.paragraphs, plain.fixes) == (full.text, full.paragraphs, full.fixes)
+    assert [plain.offsets.to_input(i) for i in range(len(plain.text) + 1)] == \
+        [full.offsets.to_input(i) for i in range(len(full.text) + 1)]
+
+
+def test_the_plain_shortcut_takes_one_line_paragraphs_and_nothing_to_repair():
+    from unrepeat.normalize import _normalize_plain
+
+    assert _normalize_plain("A title\n\n\nIts body, “quoted”.\n", Config()).fixes == {"whitespace": 1}
+    assert _normalize_plain("Fish & chips. Brought by dad.Then home.\n\nAsk dad. Then go.", Config()) is None
+    assert _normalize_plain("Fish & chips at numbers.Real prices.", Config()) is not None
+    for text in ("two\nlines", "end.The", "a  b", "cafe\u0301", "x\r\ny", "Ã©t\u00e9", "tab\there", " lead"):
+        assert _normalize_plain(text, Config()) is None, text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PLAIN_PIECES + ["    code();", "x = 1;", "\x85", "\u2028", "\f"]), max_size=40).map("".join))
+def test_the_shortcuts_change_nothing(text):
+    import unrepeat.normalize as module
+
+    fast = normalize(text)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(module, "_normalize_plain", lambda raw, config: None)
+        m.setattr(module, "_fixes_no_line", lambda raw: False)
+        slow = normalize(text)
+    assert (fast.text, fast.paragraphs, fast.fixes) == (slow.text, slow.paragraphs, slow.fixes)
+    assert [fast.offsets.to_input(i) for i in range(len(fast.text) + 1)] == \
+        [slow.offsets.to_input(i) for i in range(len(slow.text) + 1)]

@@ -32,13 +32,14 @@ import os
 import zipfile
 from array import array
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from .collapse import Analysis, CorpusCopy, analyze, finish, is_long, passage_rule
+from .collapse import Analysis, CorpusCopy, analyze_many, finish, is_long, passage_rule
 from .config import Config, Scope
 from .fingerprint import simhash_many
 from .io import create_temp
@@ -123,10 +124,21 @@ class Prepared:
 
 def prepare(text: str, config: Config | None = None) -> Prepared:
     """Analyse a document and hash the sentences it keeps."""
-    analysis = analyze(text, config)
+    return prepare_many([text], config)[0]
+
+
+def prepare_many(texts: Sequence[str], config: Config | None = None) -> list[Prepared]:
+    """`prepare` of each text, the per-sentence work done for all at once (`analyze_many`)."""
+    return [_prepared(analysis) for analysis in analyze_many(texts, config)]
+
+
+def _prepared(analysis: Analysis) -> Prepared:
     kept = [i for i, u in enumerate(analysis.pieces) if u.key and i not in analysis.decisions]
     keys = [analysis.pieces[i].key for i in kept]
-    fps = simhash_many(keys) if keys else np.zeros(0, dtype=np.uint64)
+    if analysis.fingerprints is not None:
+        fps = analysis.fingerprints[kept] if kept else np.zeros(0, dtype=np.uint64)
+    else:
+        fps = simhash_many(keys) if keys else np.zeros(0, dtype=np.uint64)
     return Prepared(analysis, kept, [key_hash(k) for k in keys], fps)
 
 

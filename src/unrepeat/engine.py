@@ -20,11 +20,10 @@ order by one `CorpusCleaner`, so they do not depend on ``jobs`` either.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
 import itertools
-import multiprocessing
 import os
+import pickle
 import queue
 import signal
 import sys
@@ -32,19 +31,21 @@ import threading
 import traceback
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
-from multiprocessing import connection
-from multiprocessing.connection import Connection
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from .collapse import clean
+from .collapse import clean_many
 from .config import Config, Scope
-from .corpus import CorpusCleaner, CorpusIndex, Prepared, prepare
+from .corpus import CorpusCleaner, CorpusIndex, Prepared, prepare_many
 from .documents import Document, document_name
 from .report import CleanResult
+
+if TYPE_CHECKING:  # multiprocessing is imported only when a pool starts: a small run is done sooner
+    from multiprocessing.connection import Connection
 
 __all__ = ["Document", "WorkerDied", "clean_documents"]
 
 _BATCH_PER_JOB = 64  # documents per worker in one batch handed to the pool
+_SERIAL_BATCH = 64  # documents cleaned at once without a pool
 _BATCH_CHARS = 1 << 26  # ... or fewer, once a batch holds this much text
 _CHUNKS_PER_JOB = 4  # a batch goes out in this many chunks per worker
 _AHEAD = 2  # chunks a worker holds: one it works on, one waiting in its inbox
@@ -105,14 +106,16 @@ def clean_documents(
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     if config.scope is Scope.CORPUS:
         cleaner = CorpusCleaner(config, index)
-        prepared = _map(functools.partial(prepare, config=config), documents, jobs, start_method)
+        if jobs > 1:
+            return _corpus_parallel(cleaner, documents, jobs, start_method, doc_id or document_name)
+        prepared = _serial(functools.partial(prepare_many, config=config), documents)
         return _fold(cleaner, prepared, doc_id or document_name)
     if index is not None:
         raise ValueError("an index is only used in corpus scope")
-    return _map(functools.partial(clean, config=config), documents, jobs, start_method)
+    return _map(functools.partial(clean_many, config=config), documents, jobs, start_method)
 
 
-def _map(work: Callable[[str], R], documents: Iterable[D], jobs: int,
+def _map(work: Callable[[list[str]], list[R]], documents: Iterable[D], jobs: int,
          start_method: str | None) -> Generator[tuple[D, R | None], None, None]:
     if jobs == 1:
         return _serial(work, documents)
@@ -128,12 +131,29 @@ def _fold(cleaner: CorpusCleaner, prepared: Generator[tuple[D, Prepared | None],
             yield doc, None if ready is None else cleaner.process(ready, doc_id(doc))
 
 
-def _serial(work: Callable[[str], R], documents: Iterable[D]) -> Generator[tuple[D, R | None], None, None]:
-    for doc in documents:
-        yield doc, None if doc.text is None else work(doc.text)
+def _serial(work: Callable[[list[str]], list[R]], documents: Iterable[D]) -> Generator[tuple[D, R | None], None, None]:
+    """The documents in batches of `_SERIAL_BATCH` (the per-sentence work of a
+    batch is done at once), with what one at a time would give: the
+    documents read before a failure to read come out before the error is
+    raised, and where cleaning a batch fails, its documents are cleaned again
+    one by one, so that those before the failing one come out first."""
+    items = iter(documents)
+    while True:
+        batch, failure = _take(items, _SERIAL_BATCH, _BATCH_CHARS, until_placeholder=True)
+        texts = [doc.text for doc in batch if doc.text is not None]
+        try:
+            results = iter(work(texts) if texts else [])
+        except Exception:  # noqa: BLE001 - whatever it is, cleaning one by one meets it again
+            results = (work([doc.text])[0] for doc in batch if doc.text is not None)
+        for doc in batch:
+            yield doc, None if doc.text is None else next(results)
+        if failure is not None:
+            raise failure
+        if not batch:
+            return
 
 
-def _parallel(work: Callable[[str], R], documents: Iterable[D], jobs: int,
+def _parallel(work: Callable[[list[str]], list[R]], documents: Iterable[D], jobs: int,
               start_method: str | None) -> Generator[tuple[D, R | None], None, None]:
     items = iter(documents)
     failure: Exception | None = None
@@ -143,9 +163,7 @@ def _parallel(work: Callable[[str], R], documents: Iterable[D], jobs: int,
             batch, failure = _take(items, jobs * _BATCH_PER_JOB, _BATCH_CHARS)
             if not batch:
                 break
-            texts = [doc.text for doc in batch if doc.text is not None]
-            size = max(1, len(texts) // (jobs * _CHUNKS_PER_JOB))
-            in_flight.append((batch, [workers.submit(texts[i : i + size]) for i in range(0, len(texts), size)]))
+            in_flight.append((batch, _submit(workers, [doc.text for doc in batch if doc.text is not None], jobs)))
             if len(in_flight) > 1:  # one batch queued behind the one being yielded keeps the workers busy
                 yield from _paired(*in_flight.popleft(), workers)
         while in_flight:
@@ -154,15 +172,74 @@ def _parallel(work: Callable[[str], R], documents: Iterable[D], jobs: int,
         raise failure
 
 
-def _take(items: Iterator[D], max_items: int, max_chars: int) -> tuple[list[D], Exception | None]:
-    """The next batch, and the error that stopped reading it, if any."""
+def _corpus_parallel(cleaner: CorpusCleaner, documents: Iterable[D], jobs: int, start_method: str | None,
+                     doc_id: Callable[[D], str]) -> Results[D]:
+    """Corpus scope with a pool, in two rounds per batch, so that this
+    process only decides: the workers prepare the documents and send back
+    each one's `Sketch` (a few numpy arrays) with the prepared document as
+    pickled bytes, which this process does not unpickle; the decisions are
+    made here, in input order, from the sketches; then the verdicts go back
+    to the workers with those bytes, and the workers finish the documents.
+    A batch is decided while the next one is prepared, and finished while
+    the one after it is decided."""
+    items = iter(documents)
+    failure: Exception | None = None
+    work = functools.partial(_corpus_work, config=cleaner.config)
+    with _Workers(work, jobs, start_method) as workers:
+        preparing: deque[tuple[list[D], list[int]]] = deque()
+        finishing: deque[tuple[list[D], list[int]]] = deque()
+
+        def decide_oldest() -> None:
+            batch, keys = preparing.popleft()
+            sketches = itertools.chain.from_iterable(map(workers.result, keys))
+            verdicts = [(cleaner.decide(sketch, doc_id(doc)), blob)
+                        for doc, (sketch, blob) in zip((d for d in batch if d.text is not None), sketches)]
+            finishing.append((batch, _submit(workers, verdicts, jobs)))
+
+        while failure is None:
+            batch, failure = _take(items, jobs * _BATCH_PER_JOB, _BATCH_CHARS)
+            if not batch:
+                break
+            preparing.append((batch, _submit(workers, [doc.text for doc in batch if doc.text is not None], jobs)))
+            if len(preparing) > 1:
+                decide_oldest()
+            if len(finishing) > 1:
+                yield from _paired(*finishing.popleft(), workers)
+        while preparing or finishing:
+            if preparing:
+                decide_oldest()
+            yield from _paired(*finishing.popleft(), workers)
+    if failure is not None:
+        raise failure
+
+
+def _submit(workers: _Workers[Any], tasks: list[Any], jobs: int) -> list[int]:
+    """Hand a batch's tasks to the workers in chunks; the chunks' keys, in order."""
+    size = max(1, len(tasks) // (jobs * _CHUNKS_PER_JOB))
+    return [workers.submit(tasks[i : i + size]) for i in range(0, len(tasks), size)]
+
+
+def _corpus_work(tasks: list[Any], config: Config) -> list[Any]:
+    """A worker's part of corpus scope: texts to prepare, or a prepared
+    document (pickled) and the corpus verdict on it to finish."""
+    if tasks and isinstance(tasks[0], str):
+        return [(ready.sketch(), pickle.dumps(ready, pickle.HIGHEST_PROTOCOL)) for ready in prepare_many(tasks, config)]
+    return [pickle.loads(blob).apply(verdict) for verdict, blob in tasks]
+
+
+def _take(items: Iterator[D], max_items: int, max_chars: int,
+          until_placeholder: bool = False) -> tuple[list[D], Exception | None]:
+    """The next batch, and the error that stopped reading it, if any;
+    ``until_placeholder``: it ends with the first item whose text is None
+    (callers mark the start and end of a file so: what they do there, such
+    as opening an output, then waits for no more reading)."""
     batch: list[D] = []
     chars = 0
     try:
         for item in items:
             batch.append(item)
             chars += len(item.text or "")
-            if len(batch) >= max_items or chars >= max_chars:
+            if len(batch) >= max_items or chars >= max_chars or (until_placeholder and item.text is None):
                 break
     except Exception as exc:  # noqa: BLE001 - raised by the caller once the batch read before it is out
         return batch, exc
@@ -199,7 +276,7 @@ class _Worker:
     worker closes them, and its own, so that its pipe's end means the
     parent is gone (`_receive`)."""
 
-    def __init__(self, context: Any, work: Callable[[str], Any], parent: int | None,
+    def __init__(self, context: Any, work: Callable[[list[str]], Any], parent: int | None,
                  others: list[Connection]) -> None:
         tasks_end, self.tasks = context.Pipe(duplex=False)
         self.results, results_end = context.Pipe(duplex=False)
@@ -229,7 +306,9 @@ class _Workers(Generic[R]):
     and results are taken back by key, so their order is the input's.
     """
 
-    def __init__(self, work: Callable[[str], R], jobs: int, start_method: str | None) -> None:
+    def __init__(self, work: Callable[[list[str]], list[R]], jobs: int, start_method: str | None) -> None:
+        import multiprocessing
+
         context = multiprocessing.get_context(start_method)
         # A forkserver child's parent is the server, not this process.
         parent = None if context.get_start_method() == "forkserver" else os.getpid()
@@ -246,7 +325,7 @@ class _Workers(Generic[R]):
             self.close()
             raise
 
-    def submit(self, texts: list[str]) -> int:
+    def submit(self, texts: list[Any]) -> int:
         """Hand a chunk to the workers; its key, for `result`."""
         key = next(self._keys)
         self._waiting.append((key, texts))
@@ -278,7 +357,7 @@ class _Workers(Generic[R]):
     def _poll(self, timeout: float | None) -> None:
         """Take in the results that are ready (waiting up to ``timeout`` for one), and refill the workers."""
         watched: list[Any] = [w.results for w in self._workers] + [w.process.sentinel for w in self._workers]
-        ready = set(connection.wait(watched, timeout))
+        ready = set(_wait(watched, timeout))
         for worker in self._workers:
             if worker.results in ready:
                 try:
@@ -319,6 +398,12 @@ class _Workers(Generic[R]):
         self.close()
 
 
+def _wait(objects: list[Any], timeout: float | None) -> list[Any]:
+    from multiprocessing import connection
+
+    return connection.wait(objects, timeout)
+
+
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
     """SIGINT and SIGTERM wait while workers start: a new worker takes them
@@ -333,7 +418,7 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _serve(tasks: Connection, results: Connection, work: Callable[[str], Any], parent: int | None,
+def _serve(tasks: Connection, results: Connection, work: Callable[[list[str]], Any], parent: int | None,
            inherited: list[Connection]) -> None:
     """A worker's life: chunks from ``tasks``, their results (or the exception) to ``results``.
 
@@ -350,7 +435,7 @@ def _serve(tasks: Connection, results: Connection, work: Callable[[str], Any], p
     while True:
         key, texts = inbox.get()
         try:
-            outbox.put((key, [work(text) for text in texts], None))
+            outbox.put((key, work(texts), None))
         except Exception as exc:  # noqa: BLE001 - whatever it is, the parent raises it
             outbox.put((key, None, (exc, traceback.format_exc())))
 
@@ -401,5 +486,7 @@ def _die_with_parent() -> None:
     (``prctl(PR_SET_PDEATHSIG)``); elsewhere `_receive` notices."""
     if not sys.platform.startswith("linux"):
         return
+    import ctypes
+
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)

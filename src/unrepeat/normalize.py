@@ -26,6 +26,7 @@ nothing (`normalize` is a fixed point), and its time is linear in the input.
 
 from __future__ import annotations
 
+import itertools
 import re
 import re._constants as _sre  # type: ignore[import-not-found]  # the parsed form of ftfy's pattern, see `_badness_kernel`
 import re._parser as _sre_parser  # type: ignore[import-not-found]
@@ -951,21 +952,204 @@ def _join_char(left: str, right: str) -> str:
     return "" if _CJK.match(left[-1:]) and _CJK.match(right[:1]) else " "
 
 
+# `_normalize_plain`: a table over code points, a bit per thing to look for.
+_NOT_PLAIN = 1  #: a line break other than "\n", "&", a character ftfy acts on (`_needs_ftfy`)
+_ODD_SPACE = 2  #: whitespace `_edit_line` changes wherever it stands
+_BEFORE_GLUE = 4  #: what stands right before a glued sentence (`_GLUE`): a stop or a closing quote
+_NOT_ASCII_ALPHA = 8  #: what may open one: not ASCII, or an ASCII capital (a superset of \p{Lu})
+
+
+@lru_cache(maxsize=1)
+def _plain_table() -> Any:
+    import numpy as np
+
+    table = np.zeros(0x11_0000, dtype=np.uint8)
+    for lo, hi in ((0x00, 0x08), (0x0B, 0x1F), (0x7F, 0x9F), (0xD800, 0xDFFF)):  # `_FTFY_TRIGGER`'s ranges
+        table[lo : hi + 1] |= _NOT_PLAIN
+    for c in "&\r\x85\u2028\u2029":
+        table[ord(c)] |= _NOT_PLAIN
+    for code in [*ftfy.chardata.CONTROL_CHARS, *ftfy.chardata.LIGATURES]:  # code points (dict keys), as `_FTFY_TRIGGER`
+        table[code] |= _NOT_PLAIN
+    for c in "\t\u00a0\u1680\u202f\u205f\u3000" + _ZERO_WIDTH + "".join(map(chr, range(0x2000, 0x200B))):  # `_SPACE`
+        table[ord(c)] |= _ODD_SPACE
+    for c in ".!?" + _QUOTES:
+        table[ord(c)] |= _BEFORE_GLUE
+    table[0x80:] |= _NOT_ASCII_ALPHA
+    table[ord("A") : ord("Z") + 1] |= _NOT_ASCII_ALPHA
+    return table
+
+
+def _ascii_safe_kernel() -> bool:
+    """Does every match of `_MAYBE_MOJIBAKE` hold a character outside ASCII
+    in its first two (a kernel is one or two characters long)?"""
+    if _MAYBE_MOJIBAKE is None:
+        return False
+    ascii_chars = [chr(c) for c in range(128)]
+    return not any(_MAYBE_MOJIBAKE.match(a + b) for a in ascii_chars for b in [*ascii_chars, ""])
+
+
+_ASCII_SAFE_KERNEL: bool | None = None
+
+
+def _maybe_mojibake(raw: str, outside_ascii: Any) -> bool:
+    """`_MAYBE_MOJIBAKE.search(raw)`, looked for only around the characters
+    outside ASCII (``outside_ascii``: their positions) when they are few."""
+    global _ASCII_SAFE_KERNEL
+    if _MAYBE_MOJIBAKE is None:
+        return True
+    if _ASCII_SAFE_KERNEL is None:
+        _ASCII_SAFE_KERNEL = _ascii_safe_kernel()
+    if not _ASCII_SAFE_KERNEL or len(outside_ascii) > 64:
+        return _MAYBE_MOJIBAKE.search(raw) is not None
+    match = _MAYBE_MOJIBAKE.match
+    return any(match(raw, i) or (i and match(raw, i - 1)) for i in outside_ascii.tolist())
+
+
+_GLUE_ANY_LINE = regex.compile(rf"(?m){_GLUE.pattern}")
+
+
+def _fixes_no_line(raw: str) -> bool:
+    """Does ``raw`` break lines with "\n" only and hold nothing `_fix_line`
+    acts on (a character ftfy may act on, text that NFC changes, a long run
+    of marks)? Then `_fixed_lines` leaves each line as it is."""
+    import numpy as np
+
+    codes = np.frombuffer(raw.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if np.any(_plain_table()[codes] & _NOT_PLAIN):
+        return False
+    if raw.isascii():
+        return True
+    return (unicodedata.is_normalized("NFC", raw)
+            and not (np.count_nonzero(codes >= 0x300) >= 64 and _LONG_MARK_RUN.search(raw))
+            and not _maybe_mojibake(raw, np.flatnonzero(codes >= 0x80)))
+
+
+def _lines_need_nothing(raw: str, suspects: list[int], config: Config) -> bool:
+    """Would `normalize` leave each line holding one of the positions
+    ``suspects`` as it is (ftfy, NFC, whitespace, glued sentences)?"""
+    lines = raw.split("\n")
+    starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
+    evidence = _Evidence([_Line(0, 0, line, False) for line in lines])
+    for k in sorted({bisect_right(starts, at) - 1 for at in suspects}):
+        line = lines[k]
+        if _fix_line(line, config, Counter())[1]:
+            return False
+        _, spaces, glued = _edit_line(line, config.whitespace, config.glued_sentences, evidence)
+        if spaces or glued:
+            return False
+    return True
+
+
+def _normalize_plain(raw: str, config: Config) -> Normalized | None:
+    """`normalize` of a text that needs no repair, made without the line
+    machinery: one-line paragraphs split by "\\n" only, nothing for ftfy,
+    NFC, whitespace or glue to change; None for any other text.
+
+    Most documents of a crawl are such texts; `normalize` would turn each
+    line into a paragraph as it is, which this does at once. The steps are
+    those of `normalize`, in the same order, so the offsets and counts are
+    the same. The tests for what would need a repair look at each character
+    once, in a table (a test finds all of what `normalize` would act on,
+    and may find more: such a text then takes the long way).
+
+    >>> [(p.start, p.end) for p in _normalize_plain("A title\\n\\nIts body.\\n", Config()).paragraphs]
+    [(0, 7), (9, 18)]
+    >>> _normalize_plain("Two\\nlines.\\n", Config()) is None, _normalize_plain("Café &amp; bar", Config()) is None
+    (True, True)
+    >>> _normalize_plain("Fish & chips.\\n", Config()).text
+    'Fish & chips.\\n'
+    """
+    import numpy as np
+
+    if not raw or raw[0] == " " or raw[-1] == " " or "  " in raw or "\n " in raw or " \n" in raw:
+        return None  # spaces at either end of a line, or two in a row (`_WS_EDIT`)
+    codes = np.frombuffer(raw.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    bits = _plain_table()[codes]
+    if np.any(bits & _ODD_SPACE):
+        return None
+    # Where a line may still need a repair, it is asked as `normalize` asks
+    # it (`_fix_line`, `_edit_line`): an "&" (an HTML entity?), what looks
+    # like mojibake, a glued sentence candidate. Any other character ftfy
+    # acts on ends the shortcut.
+    suspects: list[int] = []
+    if np.any(bits & _NOT_PLAIN):
+        odd = np.flatnonzero(bits & _NOT_PLAIN)
+        if np.any(codes[odd] != ord("&")):
+            return None
+        suspects += odd.tolist()
+    if np.any((bits[:-1] & _BEFORE_GLUE != 0) & (bits[1:] & _NOT_ASCII_ALPHA != 0)):
+        suspects += [m.start() - 1 for m in _GLUE_ANY_LINE.finditer(raw)]
+    if not raw.isascii():
+        if not unicodedata.is_normalized("NFC", raw):
+            return None
+        if np.count_nonzero(codes >= 0x300) >= 64 and _LONG_MARK_RUN.search(raw):
+            return None  # (every character of a long run of marks is U+0300 or above)
+        if _maybe_mojibake(raw, np.flatnonzero(codes >= 0x80)):
+            assert _MAYBE_MOJIBAKE is not None
+            # A match the search skips overlaps one it finds: the lines of both ends of each.
+            suspects += [at for m in _MAYBE_MOJIBAKE.finditer(raw) for at in (m.start(), m.end() - 1)]
+    if suspects and not _lines_need_nothing(raw, sorted(set(suspects)), config):
+        return None
+    parts: list[str] = []
+    offsets = OffsetMap(len(raw))
+    paragraphs: list[Paragraph] = []
+    length = prev_end = pos = 0
+    separators = 0  # separators other than one blank line
+    previous_blank = True
+    for line in raw.split("\n"):
+        start, pos = pos, pos + len(line) + 1
+        if not line:  # (a line of spaces was ruled out above)
+            previous_blank = True
+            continue
+        if not previous_blank:
+            return None  # two lines in one block: a block of lines, not a paragraph
+        previous_blank = False
+        if paragraphs:
+            gap = raw[prev_end:start]
+            separators += gap != "\n\n"
+            parts.append("\n\n")
+            offsets.add(2, prev_end, start, gap == "\n\n")
+            length += 2
+        parts.append(line)
+        offsets.add(len(line), start, start + len(line), True)
+        tail = line[-40:]
+        truncated = ("…" in tail or "..." in tail) and _TRUNCATED.search(tail) is not None
+        paragraphs.append(Paragraph(length, length + len(line), False, int(truncated), truncated))
+        length += len(line)
+        prev_end = start + len(line)
+    if not paragraphs:
+        return None
+    parts.append("\n")
+    offsets.add(1, prev_end, len(raw), raw[prev_end:] == "\n")
+    return Normalized("".join(parts), tuple(paragraphs), {"whitespace": separators} if separators else {}, offsets)
+
+
 def normalize(raw: str, config: Config | None = None) -> Normalized:
     """Normalize raw text faithfully; see the module docstring."""
     config = config or Config()
+    plain = _normalize_plain(raw, config)
+    if plain is not None:
+        return plain
     fixes: Counter[str] = Counter()
     lines: list[_Line] = []
     pos = 0
-    for m in _BREAK.finditer(raw):
-        if m.group() != "\n":
-            fixes["line_endings"] += 1
-        lines.extend(_fixed_lines(raw, pos, m.start(), config, fixes))
-        if m.group("para"):
-            lines.append(_Line(m.start(), m.start(), "", False))  # a paragraph break: as a blank line
-        pos = m.end()
-    if pos < len(raw):
-        lines.extend(_fixed_lines(raw, pos, len(raw), config, fixes))
+    if _fixes_no_line(raw):
+        # Lines split by "\n" only, each as `_fixed_lines` would leave it.
+        texts = raw.split("\n")
+        for k, text in enumerate(texts):
+            if text or k < len(texts) - 1:
+                lines.append(_Line(pos, pos + len(text), text, False))
+            pos += len(text) + 1
+    else:
+        for m in _BREAK.finditer(raw):
+            if m.group() != "\n":
+                fixes["line_endings"] += 1
+            lines.extend(_fixed_lines(raw, pos, m.start(), config, fixes))
+            if m.group("para"):
+                lines.append(_Line(m.start(), m.start(), "", False))  # a paragraph break: as a blank line
+            pos = m.end()
+        if pos < len(raw):
+            lines.extend(_fixed_lines(raw, pos, len(raw), config, fixes))
 
     blocks: list[list[_Line]] = [[]]
     for line in lines:

@@ -67,10 +67,13 @@ class Document:
     ``weak[c]`` the clusters that differ from cluster c in a name or number.
     """
 
-    def __init__(self, norm: Normalized, pieces: list[Piece], config: Config, raw: str = "") -> None:
+    def __init__(self, norm: Normalized, pieces: list[Piece], config: Config, raw: str = "",
+                 stream: np.ndarray | None = None, fingerprints: np.ndarray | None = None) -> None:
         self.norm, self.pieces, self.config, self.raw = norm, pieces, config, raw
+        self._spaced: dict[int, bool] = {}  # `spaced_join`, asked again and again by the choice
+        self.fingerprints = fingerprints  #: simhash of each piece's key, if already made
         self.code: list[bool] | None = None  #: which paragraphs are code or tables (`passages.code_paragraphs`)
-        self.stream = squeeze(norm.text)[0]
+        self.stream = squeeze(norm.text)[0] if stream is None else stream  #: `squeeze` of the normalized text
         ids: dict[bytes, int] = {}
         cid: list[int] = []
         for i, p in enumerate(pieces):
@@ -98,6 +101,8 @@ class Document:
         for i, c in enumerate(self.cid):
             if c >= 0:
                 self.occurrences[c].append(i)
+        #: Does some cluster occur twice? If not, nothing in the document repeats.
+        self.repeats = len(self.occurrences) < sum(1 for c in self.cid if c >= 0)
 
     def _teasers_stand_alone(self, cid: list[int], clusters: int) -> None:
         """A teaser cut short ("… Continued") goes whole or not at all: unless
@@ -116,6 +121,12 @@ class Document:
     def spaced_join(self, i: int) -> bool:
         """Are pieces i and i + 1 in one paragraph with a space between them in
         the raw input (not glued: "fileLists", "file.Lists", "彩衣玉峰")?"""
+        known = self._spaced.get(i)
+        if known is None:
+            known = self._spaced[i] = self._spaced_join(i)
+        return known
+
+    def _spaced_join(self, i: int) -> bool:
         a, b = self.pieces[i], self.pieces[i + 1]
         if a.para != b.para:
             return False
@@ -166,8 +177,11 @@ class Document:
         first = self.first
         if len(first) < 2:
             return cid
-        keys = [self.pieces[i].key for i in first]
-        pairs = near_duplicate_pairs(simhash_many(keys), self.config.threshold)
+        if self.fingerprints is not None:
+            fps = self.fingerprints[first]
+        else:
+            fps = simhash_many([self.pieces[i].key for i in first])
+        pairs = near_duplicate_pairs(fps, self.config.threshold)
         if not len(pairs):
             return cid
         parent = list(range(len(first)))

@@ -111,8 +111,22 @@ def code_paragraphs(doc: Document) -> list[bool]:
             continue
         body = text[para.start : para.end]
         signs = len(body) - body.count(" ")
-        out.append(signs >= 8 and 2 * sum(1 for c in body if c.isalpha()) < signs)
+        out.append(signs >= 8 and 2 * _letters(body) < signs)
     return out
+
+
+_ASCII_LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
+
+
+def _letters(text: str) -> int:
+    """How many characters of ``text`` are letters (`str.isalpha`).
+
+    >>> _letters("a1 bé-C"), _letters("x = 2;")
+    (4, 1)
+    """
+    if text.isascii():
+        return len(text) - len(text.encode("ascii").translate(None, _ASCII_LETTERS))
+    return sum(map(str.isalpha, text))
 
 
 def _prose(doc: Document, a: int, b: int) -> bool:

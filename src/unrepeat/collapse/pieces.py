@@ -47,7 +47,8 @@ from typing import NamedTuple
 import numpy as np
 import regex
 
-from ..normalize import Normalized, matching_key
+from ..fingerprint import matching_keys
+from ..normalize import Normalized
 from ..segment import Sentence
 
 #: Characters per sampled gram, and the window a minimizer is taken over.
@@ -148,18 +149,30 @@ def anchors(hashes: np.ndarray) -> np.ndarray:
     if len(hashes) <= WINDOW:
         return np.array([int(np.argmin(hashes))], dtype=np.int64) if len(hashes) else np.zeros(0, dtype=np.int64)
     windows = np.lib.stride_tricks.sliding_window_view(hashes, WINDOW)
-    return np.unique(windows.argmin(axis=1) + np.arange(len(windows)))
+    # The first least hash of a window never lies before that of the window
+    # before it: the positions come sorted, and equal ones side by side.
+    found = windows.argmin(axis=1) + np.arange(len(windows))
+    return found[np.concatenate(([True], found[1:] != found[:-1]))]
 
 
-def anchor_pairs(hashes: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs ``(i, j)``, ``i < j``, of sampled positions with equal grams.
+def anchor_pairs(hashes: np.ndarray, where: np.ndarray,
+                 group: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(i, j)``, ``i < j``, of sampled positions (``where``, ascending)
+    with equal grams (and, if given, in the same ``group``, ascending too).
 
     Every pair of occurrences when a gram occurs at most `_ALL_PAIRS` times,
     else each occurrence with the next one.
     """
     values = hashes[where]
-    order = np.lexsort((where, values))
+    # A stable sort by gram keeps the positions of a gram in order, and (the
+    # groups ascending with the positions) each group's together.
+    order = np.argsort(values, kind="stable")
     values, where = values[order], where[order]
+    if group is not None:
+        # a value per (group, gram): equal only within a group
+        group = group[order]
+        same = np.concatenate(([False], (group[1:] == group[:-1]) & (values[1:] == values[:-1])))
+        values = np.cumsum(~same)
     n = len(values)
     if n < 2:
         empty = np.zeros(0, dtype=np.int64)
@@ -192,6 +205,48 @@ def chains(stream: np.ndarray) -> list[tuple[int, int, int]]:
     if len(hashes) < 2:
         return []
     i, j = anchor_pairs(hashes, anchors(hashes))
+    return _follow(stream, i, j)
+
+
+def chains_many(streams: list[np.ndarray]) -> list[list[tuple[int, int, int]]]:
+    """`chains` of each stream, the sampling done for all of them at once.
+
+    The streams are hashed as one; a minimizer is taken only over windows
+    that lie in one stream, and grams are paired only within a stream, so
+    each stream gets what `chains` would give it. (Within a document few
+    grams repeat: most documents end here with no pair to follow.)
+    """
+    out: list[list[tuple[int, int, int]]] = [[] for _ in streams]
+    # A stream with WINDOW grams or fewer has one minimizer: nothing to pair.
+    sampled = [k for k, s in enumerate(streams) if len(s) - GRAM + 1 > WINDOW]
+    if not sampled:
+        return out
+    parts = [streams[k] for k in sampled]
+    lengths = np.array([len(p) for p in parts], dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    hashes = gram_hashes(np.concatenate(parts))
+    windows = np.lib.stride_tricks.sliding_window_view(hashes, WINDOW)
+    found = windows.argmin(axis=1) + np.arange(len(windows))
+    # windows that start at k, k + WINDOW <= start + the stream's number of grams
+    inside = np.zeros(len(windows) + 1, dtype=np.int64)
+    np.add.at(inside, starts, 1)
+    np.add.at(inside, starts + lengths - GRAM + 1 - WINDOW + 1, -1)
+    found = found[np.cumsum(inside[:-1]) > 0]
+    found = found[np.concatenate(([True], found[1:] != found[:-1]))]
+    doc = np.searchsorted(starts, found, "right") - 1
+    i, j = anchor_pairs(hashes, found, doc)
+    if not len(i):
+        return out
+    owner = doc[np.searchsorted(found, i)]
+    for m in np.unique(owner).tolist():
+        mine = owner == m
+        k, at = sampled[m], int(starts[m])
+        out[k] = _follow(streams[k], i[mine] - at, j[mine] - at)
+    return out
+
+
+def _follow(stream: np.ndarray, i: np.ndarray, j: np.ndarray) -> list[tuple[int, int, int]]:
+    """The chains through the pairs ``(i, j)`` of sampled positions with equal grams."""
     if not len(i):
         return []
     d = j - i
@@ -256,18 +311,46 @@ def cuts(bounds: np.ndarray, found: list[tuple[int, int, int]]) -> np.ndarray:
     return current
 
 
-def make_pieces(norm: Normalized, sents: list[Sentence]) -> list[Piece]:
-    """The sentences of the document, cut where another copy has a boundary."""
+def make_pieces(norm: Normalized, sents: list[Sentence],
+                squeezed: tuple[np.ndarray, np.ndarray] | None = None) -> list[Piece]:
+    """The sentences of the document, cut where another copy has a boundary
+    (``squeezed``: `squeeze` of the normalized text, if already made)."""
+    cut = cut_sentences(norm, sents, squeezed)
+    return with_keys(cut, matching_keys(cut.bodies))
+
+
+class Cut(NamedTuple):
+    """The pieces of a document before their matching keys: per piece
+    ``(start, para, unit, s0, s1)`` and its text (stripped at the end)."""
+
+    spans: list[tuple[int, int, int, int, int]]
+    bodies: list[str]
+
+
+def with_keys(cut: Cut, keys: list[str]) -> list[Piece]:
+    """The pieces of ``cut``, given the matching key of each (`matching_keys` of its bodies)."""
+    return [Piece(start, start + len(body), para, unit, s0, s1, key, word_count(key))
+            for (start, para, unit, s0, s1), body, key in zip(cut.spans, cut.bodies, keys)]
+
+
+def cut_sentences(norm: Normalized, sents: list[Sentence],
+                  squeezed: tuple[np.ndarray, np.ndarray] | None = None,
+                  found: list[tuple[int, int, int]] | None = None) -> Cut:
+    """`make_pieces` up to the matching keys, which callers may compute for
+    many documents at once (``found``: the document's `chains`, if already made)."""
     text = norm.text
-    stream, where = squeeze(text)
+    stream, where = squeezed if squeezed is not None else squeeze(text)
     starts = np.array([s.start for s in sents], dtype=np.int64)
     s_starts = np.searchsorted(where, starts).tolist()
     s_ends = s_starts[1:] + [len(stream)]
-    found = chains(stream) if len(sents) > 1 else []
-    if found:
-        inner = cuts(np.array(s_starts + [len(stream)], dtype=np.int64), found).tolist()
-    else:
-        inner = []
+    if len(sents) < 2:
+        found = []
+    elif found is None:
+        found = chains(stream)
+    if not found:  # nothing repeats at length: the pieces are the sentences
+        spans = [(s.start, s.para, u, s0, s1) for u, (s, s0, s1) in enumerate(zip(sents, s_starts, s_ends))]
+        return Cut(spans, [text[s.start : s.end].rstrip() for s in sents])
+    inner = cuts(np.array(s_starts + [len(stream)], dtype=np.int64), found).tolist()
     # The cuts inside each sentence, as offsets from its start; sentences with
     # the same letters get the same cuts (a title too short for a chain of its
     # own is cut where its copy beside a lede was).
@@ -289,23 +372,16 @@ def make_pieces(norm: Normalized, sents: list[Sentence]) -> list[Piece]:
                 union = sorted({o for u in group for o in offsets[u]})
                 for u in group:
                     offsets[u] = union
-    out: list[Piece] = []
+    cut: list[tuple[int, int, int, int, int, int]] = []  # start, end, para, unit, s0, s1
     for u, (sent, s0, s1) in enumerate(zip(sents, s_starts, s_ends)):
         start, lo = sent.start, s0
         for offset in offsets[u]:
-            cut = s0 + offset
-            at = int(where[cut])
-            out.append(_piece(text, start, at, sent.para, u, lo, cut))
-            start, lo = at, cut
-        out.append(_piece(text, start, sent.end, sent.para, u, lo, s1))
-    return out
-
-
-def _piece(text: str, start: int, end: int, para: int, unit: int, s0: int, s1: int) -> Piece:
-    body = text[start:end].rstrip()
-    end = start + len(body)
-    key = matching_key(body)
-    return Piece(start, end, para, unit, s0, s1, key, word_count(key))
+            at = int(where[s0 + offset])
+            cut.append((start, at, sent.para, u, lo, s0 + offset))
+            start, lo = at, s0 + offset
+        cut.append((start, sent.end, sent.para, u, lo, s1))
+    return Cut([(start, para, unit, s0, s1) for start, _, para, unit, s0, s1 in cut],
+               [text[start:end].rstrip() for start, end, *_ in cut])
 
 
 _UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
