@@ -750,9 +750,8 @@ def test_a_stopped_run_removes_its_temporary_file(signum, exit_code):
     command = [sys.executable, "-c", "from unrepeat.cli import main; main()", "clean", "-", "-o", "out.txt"]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        for _ in range(200):  # the output is open while the run waits for stdin
-            if len(files()) > 1:
-                break
+        deadline = time.monotonic() + 60  # the output is open while the run waits for stdin (slow start under load)
+        while len(files()) < 2 and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.05)
         assert len(files()) == 2
         process.send_signal(signum)
