@@ -20,10 +20,9 @@ from ..config import Config
 from ..fingerprint import simhash_many
 from ..index import near_duplicate_pairs
 from ..normalize import Normalized
-from .pieces import Piece, squeeze
+from .pieces import _UNSPACED, Piece, squeeze
 from .similar import same_letters, words_similarity
 
-_UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
 _WORD = regex.compile(r"\w+")
 _NAME_OR_NUMBER = regex.compile(r"\d|^\p{Lu}")
 _STOPS = tuple(".!?:;…。！？")

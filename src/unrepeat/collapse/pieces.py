@@ -384,6 +384,7 @@ def cut_sentences(norm: Normalized, sents: list[Sentence],
                [text[start:end].rstrip() for start, end, *_ in cut])
 
 
+#: Letters of scripts written without spaces between words.
 _UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
 
 
