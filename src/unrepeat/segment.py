@@ -45,7 +45,7 @@ _END = regex.compile(
     r"|[。！？]++[」』】〕〉》”’)）\"']*+)\s*+"
 )
 _ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof sr jr st mt vs etc eg ie cf al inc ltd co corp no nos fig figs vol pp ch
+    """mr mrs ms dr prof sr jr st mt vs etc eg ie cf al inc ltd co corp fig figs vol pp ch
     gen gov sen rep lt col sgt capt rev hon est approx dept univ jan feb mar apr jun jul aug sep sept
     oct nov dec mon tue wed thu fri sat sun""".split()
 )
@@ -53,8 +53,8 @@ _ABBREVIATIONS = frozenset(
 _WORD_BEFORE = regex.compile(r"([\p{L}.]+)[.!?…]*$", regex.REVERSE)
 #: How far before a stop the abbreviation test looks (the word before it).
 _WINDOW = 24
-#: "No." and "Nos." abbreviate only before a number ("No. 5"); "Short answer: no. Long answer" ends a sentence.
-_NUMBER_SIGN = regex.compile(r"(?<![\p{L}.])(?i:nos?)\.$")
+#: Abbreviations only before a number: "No. 5", but "Short answer: no. Long answer" ends a sentence.
+_BEFORE_NUMBER = frozenset(("no", "nos"))
 _NUMBER = regex.compile(r"\d{1,3}(?:\.\d{1,3})*\.")
 
 
@@ -67,8 +67,10 @@ class Sentence:
     para: int
 
 
-def _is_abbreviation(head: str) -> bool:
-    """Does ``head`` (the text before a stop, and the stop) end with an abbreviation?
+def _is_abbreviation(head: str, following: str = "") -> bool:
+    """Does ``head`` (the text before a stop, and the stop) end with an
+    abbreviation? (``following``: the character after the stop and its
+    spaces; "No." and "Nos." abbreviate only before a number, "No. 5".)
 
     Dotted words are abbreviations when they end with two or more parts of
     one or two letters (U.S., e.g., a.m., Ph.D., and "input.L.E.A.N." glued
@@ -77,6 +79,8 @@ def _is_abbreviation(head: str) -> bool:
 
     >>> [_is_abbreviation(w) for w in ("the U.S.", "e.g.", "Ph.D.", "see example.com.", "Node.js.", "Dr.", "I.")]
     [True, True, True, False, False, True, True]
+    >>> _is_abbreviation("see No.", "5"), _is_abbreviation("answer: no.", "L")
+    (True, False)
     """
     m = _WORD_BEFORE.search(head[-_WINDOW:])
     if not m:
@@ -86,6 +90,8 @@ def _is_abbreviation(head: str) -> bool:
         parts = word.split(".")
         short = next((i for i, part in enumerate(reversed(parts)) if len(part) > 2), len(parts))
         return short >= 2
+    if word.casefold() in _BEFORE_NUMBER:
+        return following[:1].isdigit()
     return (len(word) == 1 and word.isupper()) or word.casefold() in _ABBREVIATIONS
 
 
@@ -97,8 +103,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> Iterato
         stop = m.start() + len(m.group().rstrip())
         # Only the window before the stop is copied: copying from `pos` made a
         # run of abbreviations ("U.S. " * n, which never advances `pos`) quadratic.
-        if (text[m.start()] == "." and _is_abbreviation(head := text[max(pos, m.start() + 1 - _WINDOW) : m.start() + 1])
-                and not (_NUMBER_SIGN.search(head) and not text[m.end() : m.end() + 1].isdigit())):
+        if text[m.start()] == "." and _is_abbreviation(text[max(pos, m.start() + 1 - _WINDOW) : m.start() + 1],
+                                                       text[m.end() : m.end() + 1]):
             continue
         # A section number opens a heading or a list item: "4.2. Acknowledgements", "12. Termination".
         if m.start() - pos < _WINDOW and _NUMBER.fullmatch(text, pos, m.start() + 1):
