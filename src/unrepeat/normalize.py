@@ -609,23 +609,27 @@ class _LineMap:
         i, j = self.head, self.head
         raw_end, text_end = self.raw_length - self.tail, self.middle_end
         while i < raw_end and j < text_end and len(runs) < self._MAX_RUNS:
-            # Take up the raw line again: the next text that the raw line holds a little further on.
-            for skip in range(self._SYNC * 2):
-                probe = text[j + skip : j + skip + self._SYNC]
-                if len(probe) < self._SYNC:
-                    break
-                at = raw.find(probe, i, min(raw_end, i + self._WINDOW + self._SYNC))
-                if at >= 0:
-                    i, j = at, j + skip
-                    break
-            else:
+            found = self._resync(raw, text, i, j, raw_end)
+            if found is None:
                 break
-            if len(probe) < self._SYNC:
-                break
+            i, j = found
             n = _common_prefix(raw[i:raw_end], text[j:text_end])
             runs.append((j, i, n))
             i, j = i + n, j + n
         return runs
+
+    def _resync(self, raw: str, text: str, i: int, j: int, raw_end: int) -> tuple[int, int] | None:
+        """Where the raw line takes up the text again after a change: the first
+        of the next few stretches of ``text`` (from ``j``) that the raw line
+        holds a little after ``i``."""
+        for skip in range(self._SYNC * 2):
+            probe = text[j + skip : j + skip + self._SYNC]
+            if len(probe) < self._SYNC:
+                return None
+            at = raw.find(probe, i, min(raw_end, i + self._WINDOW + self._SYNC))
+            if at >= 0:
+                return at, j + skip
+        return None
 
     def __call__(self, pos: int) -> int:
         if pos <= self.head:
