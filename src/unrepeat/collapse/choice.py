@@ -207,9 +207,8 @@ class Ranking:
         # and how many run them on in a paragraph as sentences do.
         # (A copy with a sentence per line breaks everywhere: its breaks tell nothing.)
         # (A copy in one paragraph runs on everywhere: its run-ons tell nothing either.)
-        self.lines, one_paragraph = self._layouts(spans, region_of)
-        lines = self.lines
-        self.region_of = region_of
+        lines, one_paragraph = self._layouts(spans, region_of)
+        self.lines, self.region_of = lines, region_of
         self.votes: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
         # Where some copy breaks between paragraphs after a stop (scrapers
         # glue paragraphs; they do not invent such breaks, unless they break
